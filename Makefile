@@ -1,0 +1,101 @@
+# husk — build, test, demo. `make help` lists the targets.
+CC      ?= gcc
+PREFIX  ?= /usr/local
+SAN     ?= 0
+V       ?= 0
+
+PKGS    := libseccomp libcap libnl-3.0 libnl-route-3.0 yajl
+VARIANT := $(if $(filter 1,$(SAN)),san,release)
+B       := build/$(VARIANT)
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing \
+           -fstack-protector-strong -D_FORTIFY_SOURCE=2 -MMD -MP
+ifeq ($(SAN),1)
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -U_FORTIFY_SOURCE
+LDFLAGS += -fsanitize=address,undefined
+endif
+HUSK_VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+GIT_COMMIT   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+CFLAGS  += -DHUSK_VERSION='"$(HUSK_VERSION)"' -DHUSK_COMMIT='"$(GIT_COMMIT)"'
+
+# Every folder with library code; runtime/main.c is the program.
+LIB_DIRS := common spec namespaces cgroups seccomp images net runtime
+LIB_SRCS := $(filter-out runtime/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+INTEG_SRCS := $(wildcard tests/integration/*.c)
+
+ifeq ($(V),0)
+Q := @
+endif
+
+.PHONY: all deps check unit integration demo install bench clean help rootfs
+
+all: husk
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC    $<")
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(B)/libhusk.a: $(LIB_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/husk: $(B)/runtime/main.o $(B)/libhusk.a
+	$(if $(Q),@echo "  LD    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# ./husk is the variant last built (release or SAN=1).
+husk: $(B)/husk
+	$(Q)cp -f $< $@.tmp && mv -f $@.tmp $@
+
+$(B)/unit-tests: $(UNIT_SRCS:%.c=$(B)/%.o) $(B)/libhusk.a
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
+
+$(B)/integration-tests: $(INTEG_SRCS:%.c=$(B)/%.o) $(B)/libhusk.a
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
+
+# A busybox root filesystem from Debian's busybox-static (offline).
+rootfs: build/rootfs/bin/busybox
+build/rootfs/bin/busybox: tests/fixtures/make-rootfs.sh
+	$(Q)sh tests/fixtures/make-rootfs.sh build/rootfs
+
+deps:
+	$(Q)sh .ci/deps
+
+unit: husk $(B)/unit-tests
+	$(Q)cd tests && ../$(B)/unit-tests --jobs 2
+
+integration: husk rootfs $(B)/integration-tests
+	$(Q)HUSK=$(CURDIR)/husk HUSK_ROOTFS=$(CURDIR)/build/rootfs $(B)/integration-tests --jobs 2
+
+# The README's test command: deps, build, every test.
+check: deps
+	$(Q)$(MAKE) --no-print-directory unit integration
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory husk rootfs
+	$(Q)sh tests/fixtures/demo.sh $(CURDIR)/husk $(CURDIR)/build
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory husk rootfs
+	$(Q)sh bench/lifecycle.sh $(CURDIR)/husk $(CURDIR)/build/rootfs
+
+install: husk
+	install -D -m 0755 husk $(DESTDIR)$(PREFIX)/bin/husk
+
+clean:
+	rm -rf build husk husk.tmp
+
+help:
+	@echo "make          build ./husk"
+	@echo "make check    install deps, build, run every test (SAN=1: ASan+UBSan)"
+	@echo "make demo     install deps, build, run a container"
+	@echo "make bench    lifecycle benchmark against runc/crun"
+	@echo "make install  PREFIX=/usr/local"
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,7 @@
+#include <stdio.h>
+
+int main(void)
+{
+        puts("husk " HUSK_VERSION);
+        return 0;
+}
