@@ -183,7 +183,8 @@ static int gen_id_mapping(yajl_gen g, const char *key, unsigned id)
         return st;
 }
 
-/* The "linux" object (value only; the caller writes the key). */
+/* The "linux" object (value only; the caller writes the key).
+ * Returns 0 or the first yajl_gen_status failure. */
 static int gen_linux(yajl_gen g, bool rootless)
 {
         int st = 0;
@@ -196,6 +197,10 @@ static int gen_linux(yajl_gen g, bool rootless)
         JG(st, gen_namespaces(g, rootless));
         JG(st, jg_kstrv(g, "maskedPaths", masked_paths));
         JG(st, jg_kstrv(g, "readonlyPaths", readonly_paths));
+        /* The default seccomp profile goes here, one line, once seccomp/
+         * provides a generator that writes the "seccomp" key and object
+         * and returns 0 or a yajl_gen_status, e.g.
+         *   JG(st, seccomp_default_profile_gen(g)); */
         JG(st, (int)yajl_gen_map_close(g));
         return st;
 }

@@ -1,9 +1,11 @@
 /* Unit tests: the default config.json of `husk spec` (config.md). */
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../common/cleanup.h"
+#include "../../common/fileutil.h"
 #include "../../spec/generate.h"
 #include "../../spec/version.h"
 #include "test_json_helpers.h"
@@ -204,5 +206,46 @@ Test(generate, rootless)
         cr_assert(tj_bool(v, "root.readonly"));
         cr_assert(tj_bool(v, "process.terminal"));
         cr_assert(tj_has(tj_arr(v, "linux.maskedPaths"), "/proc/kcore"));
+        yajl_tree_free(v);
+}
+
+/* As another user (a forked child drops to uid 4321, gid 1234), the
+ * rootless mappings name that user, not root. Needs root to switch. */
+Test(generate, rootless_maps_caller_ids)
+{
+        _cleanup_free_ char *out = NULL;
+        int fds[2];
+        pid_t pid;
+        int status;
+
+        if (getuid() != 0)
+                cr_skip_test("needs root to switch ids");
+        cr_assert_eq(pipe(fds), 0);
+        pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                char *doc = NULL;
+                size_t len = 0;
+                herr_t err = { 0 };
+
+                close(fds[0]);
+                if (setresgid(1234, 1234, 1234) || setresuid(4321, 4321, 4321) ||
+                    oci_default_config_json(true, &doc, &len, &err) < 0)
+                        _exit(1);
+                bool ok = write(fds[1], doc, len) == (ssize_t)len;
+
+                free(doc);
+                _exit(ok ? 0 : 1);
+        }
+        close(fds[1]);
+        herr_t err = { 0 };
+        size_t len = 0;
+        cr_assert_eq(read_fd(fds[0], 1 << 20, &out, &len, &err), 0, "%s", err.msg);
+        close(fds[0]);
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        yajl_val v = tj_parse(out);
+        assert_mapping(v, "linux.uidMappings", 4321);
+        assert_mapping(v, "linux.gidMappings", 1234);
         yajl_tree_free(v);
 }
