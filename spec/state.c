@@ -8,8 +8,10 @@
 
 static bool status_valid(const char *status)
 {
+        /* runtime.md's four, plus "paused", which runc reports for a frozen
+         * container and containerd's shim relies on. */
         static const char *const known[] = { "creating", "created", "running",
-                                             "stopped" };
+                                             "stopped", "paused" };
 
         for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
                 if (!strcmp(status, known[i]))

@@ -113,11 +113,23 @@ Test(state, rejects_bad_status)
         char *out = NULL;
         herr_t err = { 0 };
 
-        s.status = "paused";
+        s.status = "sleeping";
         cr_assert_lt(oci_state_json(&s, false, &out, NULL, &err), 0);
         cr_assert_null(out);
-        cr_assert_not_null(strstr(err.msg, "paused"), "%s", err.msg);
+        cr_assert_not_null(strstr(err.msg, "sleeping"), "%s", err.msg);
         cr_assert_not_null(strstr(err.msg, "oci-container1"), "%s", err.msg);
+}
+
+Test(state, accepts_runc_paused)
+{
+        struct oci_state s = base;
+        char *out = NULL;
+        herr_t err = { 0 };
+
+        s.status = "paused";
+        cr_assert_eq(oci_state_json(&s, false, &out, NULL, &err), 0, "%s", err.msg);
+        cr_assert_not_null(strstr(out, "\"status\":\"paused\""), "%s", out);
+        free(out);
 }
 
 Test(state, rejects_missing_bundle)

@@ -1,0 +1,49 @@
+/* runtime/container.h: the lifecycle of runtime.md, composed from spec/,
+ * namespaces/, cgroups/ and the rootfs/process steps. */
+#ifndef HUSK_RUNTIME_CONTAINER_H
+#define HUSK_RUNTIME_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "../common/error.h"
+#include "../spec/config.h"
+#include "state.h"
+
+struct create_opts {
+        const char *root;           /* --root */
+        const char *id;
+        const char *bundle;         /* absolute */
+        const char *pid_file;
+        const char *console_socket; /* path, or NULL */
+        int console_fd;             /* connected console socket, or -1 */
+        bool no_pivot;
+        bool no_new_keyring;
+        int preserve_fds;           /* extra fds after 3 (incl. LISTEN_FDS) */
+        const char *image;          /* for `list` when created from an image */
+        const char *config_json;    /* the bundle's config.json as read */
+        size_t config_len;
+};
+
+/* create: everything up to the user's program; on return the container is
+ * "created" and its init waits for start. On failure nothing is left. */
+int container_create(const struct create_opts *o, struct oci_config *cfg,
+                     struct container_state *st, herr_t *err);
+
+/* start: startContainer hooks run, the user's program is executed, the
+ * poststart hooks run. */
+int container_start(const char *root, const char *id, herr_t *err);
+
+/* kill: signal the init (all: every process of the container). */
+int container_kill(const char *root, const char *id, int sig, bool all, herr_t *err);
+
+/* delete: a stopped container (force: any) is destroyed; poststop hooks. */
+int container_delete(const char *root, const char *id, bool force, herr_t *err);
+
+/* The container's config as it was at create (saved in its state dir). */
+int container_config(int dirfd, struct oci_config **cfg, herr_t *err);
+
+/* Warnings are logged, never fatal. */
+void husk_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

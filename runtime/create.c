@@ -1,0 +1,366 @@
+/* husk create: from a bundle to a container waiting for start.
+ * Runs in the runtime namespace as root. On any failure, everything made so
+ * far is undone (init killed, cgroup removed, state directory removed). */
+#include "container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../cgroups/cgroups.h"
+#include "../common/cleanup.h"
+#include "../common/fileutil.h"
+#include "hooks.h"
+#include "init.h"
+#include "sync.h"
+#include "terminal.h"
+
+struct creation {
+        const struct create_opts *o;
+        struct oci_config *cfg;
+        struct container_state *st;
+        int dirfd;
+        int start_fd;
+        int sync_fd;
+        int console_fd;
+        int pidfd;
+        struct ns_plan ns;
+        bool hooks_started;
+};
+
+static int start_socket(int dirfd, herr_t *err)
+{
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return herr_sys(err, "start socket");
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/" STATE_START_SOCK, dirfd);
+        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 4) < 0) {
+                int e = errno;
+                close(fd);
+                return herr_set(err, e, "start socket");
+        }
+        return fd;
+}
+
+static char *now_rfc3339(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        char buf[64], *out = NULL;
+        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+        if (asprintf(&out, "%s.%09ldZ", buf, ts.tv_nsec) < 0)
+                return NULL;
+        return out;
+}
+
+static char *join_args(const struct oci_process *p)
+{
+        size_t len = 1;
+        for (size_t i = 0; i < p->n_args; i++)
+                len += strlen(p->args[i]) + 1;
+        char *s = calloc(1, len);
+        for (size_t i = 0; s && i < p->n_args; i++) {
+                if (i)
+                        strcat(s, " ");
+                strcat(s, p->args[i]);
+        }
+        return s;
+}
+
+static int fill_state(struct creation *c, herr_t *err)
+{
+        struct container_state *st = c->st;
+        const struct oci_config *cfg = c->cfg;
+        st->id = strdup(c->o->id);
+        st->bundle = strdup(c->o->bundle);
+        st->created = now_rfc3339();
+        struct passwd *pw = getpwuid(geteuid());
+        st->owner = strdup(pw ? pw->pw_name : "root");
+        st->command = join_args(cfg->process);
+        st->image = c->o->image ? strdup(c->o->image) : NULL;
+        if (cfg->n_annotations) {
+                st->annotations = calloc(cfg->n_annotations, sizeof *st->annotations);
+                if (!st->annotations)
+                        return herr_set(err, ENOMEM, "state");
+                for (size_t i = 0; i < cfg->n_annotations; i++) {
+                        st->annotations[i].key = strdup(cfg->annotations[i].key);
+                        st->annotations[i].value = strdup(cfg->annotations[i].value);
+                        st->n_annotations++;
+                }
+        }
+        if (!st->id || !st->bundle || !st->created || !st->owner || !st->command)
+                return herr_set(err, ENOMEM, "state");
+        return 0;
+}
+
+static int resolve_rootfs(struct creation *c, herr_t *err)
+{
+        const char *p = c->cfg->root->path;
+        char *abs = NULL;
+        if (p[0] == '/')
+                abs = realpath(p, NULL);
+        else {
+                char tmp[PATH_MAX];
+                snprintf(tmp, sizeof tmp, "%s/%s", c->o->bundle, p);
+                abs = realpath(tmp, NULL);
+        }
+        if (!abs)
+                return herr_sys(err, "root.path %s", p);
+        struct stat sb;
+        if (stat(abs, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+                free(abs);
+                return herr_set(err, ENOTDIR, "root.path %s", p);
+        }
+        c->st->rootfs = abs;
+        return 0;
+}
+
+static int save_config(struct creation *c, herr_t *err)
+{
+        int fd = openat(c->dirfd, "config.json", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return herr_sys(err, "state: config.json");
+        int rc = write_all(fd, c->o->config_json, c->o->config_len);
+        int e = errno;
+        close(fd);
+        return rc < 0 ? herr_set(err, e, "state: config.json") : 0;
+}
+
+static int setup_cgroup(struct creation *c, herr_t *err)
+{
+        const struct oci_linux *l = c->cfg->linux_;
+        const struct oci_resources *res = l ? l->resources : NULL;
+        if (!cg_root()) {
+                if (res && (res->memory || res->cpu || res->pids || res->block_io || res->n_hugepage_limits ||
+                            res->n_rdma || res->n_unified))
+                        return herr_set(err, 0, "linux.resources: this host has no cgroup v2 hierarchy");
+                return 0;
+        }
+        if (cg_resolve_path(l ? l->cgroups_path : NULL, c->o->id, &c->st->cgroup, err) < 0)
+                return -1;
+        if (cg_create(c->st->cgroup, res, err) < 0) {
+                free(c->st->cgroup);
+                c->st->cgroup = NULL;
+                return -1;
+        }
+        return 0;
+}
+
+static int state_json(struct creation *c, const char *status, char **out, herr_t *err)
+{
+        return state_oci_json(c->st, status, false, out, err);
+}
+
+/* prestart and createRuntime, in the runtime namespace, then hand the
+ * state to the init for createContainer. */
+static int run_create_hooks(struct creation *c, herr_t *err)
+{
+        _cleanup_free_ char *json = NULL;
+        if (state_json(c, "creating", &json, err) < 0)
+                return -1;
+        const struct oci_hooks *h = c->cfg->hooks;
+        if (h && (hooks_run(&h->prestart, "prestart", json, err) < 0 ||
+                  hooks_run(&h->create_runtime, "createRuntime", json, err) < 0))
+                return -1;
+        if (sync_send_str(c->sync_fd, SYNC_CONTINUE, json) < 0)
+                return herr_sys(err, "container init");
+        return 0;
+}
+
+static int spawn(struct creation *c, herr_t *err)
+{
+        int sp[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+                return herr_sys(err, "socketpair");
+        struct init_args a = {
+                .cfg = c->cfg,
+                .rootfs = c->st->rootfs,
+                .bundle = c->o->bundle,
+                .ns = &c->ns,
+                .sync_fd = sp[1],
+                .start_fd = c->start_fd,
+                .console_fd = c->console_fd,
+                .no_pivot = c->o->no_pivot,
+                .no_new_keyring = c->o->no_new_keyring,
+                .preserve_fds = c->o->preserve_fds,
+        };
+        fflush(NULL);
+        pid_t stage1 = fork();
+        if (stage1 < 0) {
+                close(sp[0]);
+                close(sp[1]);
+                return herr_sys(err, "fork");
+        }
+        if (stage1 == 0) {
+                close(sp[0]);
+                init_stage1(&a);
+        }
+        close(sp[1]);
+        c->sync_fd = sp[0];
+        ns_plan_close(&c->ns);
+        struct sync_msg m;
+        int rc = 0;
+        if (c->st->cgroup && cg_enter(c->st->cgroup, stage1, err) < 0)
+                rc = -1;
+        if (!rc && sync_send(c->sync_fd, SYNC_CONTINUE, NULL, 0, -1) < 0)
+                rc = herr_sys(err, "container init");
+        while (!rc) {
+                if (sync_recv(c->sync_fd, &m) < 0) {
+                        rc = herr_set(err, 0, "container init exited during setup");
+                        break;
+                }
+                if (m.type == SYNC_USERNS) {
+                        if (ns_write_id_maps(stage1, c->cfg->linux_, err) < 0 ||
+                            sync_send(c->sync_fd, SYNC_USERNS_DONE, NULL, 0, -1) < 0)
+                                rc = -1;
+                } else if (m.type == SYNC_PID && m.len == sizeof(int32_t)) {
+                        int32_t p;
+                        memcpy(&p, m.data, sizeof p);
+                        c->st->pid = p;
+                        c->pidfd = (int)syscall(SYS_pidfd_open, p, 0);
+                        c->st->pid_start = pid_start_time(p);
+                        sync_msg_free(&m);
+                        break;
+                } else if (m.type == SYNC_ERROR) {
+                        rc = herr_set(err, 0, "%s", m.data ? m.data : "container init failed");
+                } else {
+                        rc = herr_set(err, 0, "container init: protocol error");
+                }
+                sync_msg_free(&m);
+        }
+        int status;
+        while (waitpid(stage1, &status, 0) < 0 && errno == EINTR)
+                ;
+        return rc;
+}
+
+static void kill_init(struct creation *c)
+{
+        if (c->pidfd < 0)
+                return;
+        (void)syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+        struct pollfd p = { .fd = c->pidfd, .events = POLLIN };
+        (void)poll(&p, 1, 5000);
+        /* Reap it when we are its subreaper (run). */
+        (void)waitpid(c->st->pid, NULL, WNOHANG);
+}
+
+static int write_pid_file(const char *path, pid_t pid, herr_t *err)
+{
+        char buf[32];
+        int n = snprintf(buf, sizeof buf, "%d", (int)pid);
+        if (write_file_atomic(path, buf, (size_t)n, 0644, err) < 0)
+                return herr_prefix(err, "--pid-file");
+        return 0;
+}
+
+static int create_steps(struct creation *c, herr_t *err)
+{
+        struct sync_msg m;
+        if (fill_state(c, err) < 0 || resolve_rootfs(c, err) < 0)
+                return -1;
+        if (ns_plan_open(c->cfg, &c->ns, err) < 0)
+                return -1;
+        if (save_config(c, err) < 0)
+                return -1;
+        if (c->cfg->process->terminal && c->console_fd < 0) {
+                if (!c->o->console_socket)
+                        return herr_set(err, 0, "process.terminal is true: --console-socket is required");
+                c->console_fd = console_socket_connect(c->o->console_socket, err);
+                if (c->console_fd < 0)
+                        return -1;
+        }
+        if (setup_cgroup(c, err) < 0)
+                return -1;
+        c->start_fd = start_socket(c->dirfd, err);
+        if (c->start_fd < 0)
+                return -1;
+        if (spawn(c, err) < 0)
+                return -1;
+        if (sync_expect(c->sync_fd, SYNC_HOOKS, &m, "container init", err) < 0)
+                return -1;
+        sync_msg_free(&m);
+        c->hooks_started = true;
+        if (run_create_hooks(c, err) < 0) {
+                c->hooks_started = true;
+                return -1;
+        }
+        if (sync_expect(c->sync_fd, SYNC_READY, &m, "container init", err) < 0) {
+                c->hooks_started = true;
+                return -1;
+        }
+        sync_msg_free(&m);
+        if (state_save(c->dirfd, c->st, err) < 0)
+                return -1;
+        if (c->o->pid_file && write_pid_file(c->o->pid_file, c->st->pid, err) < 0)
+                return -1;
+        return 0;
+}
+
+static void undo(struct creation *c)
+{
+        herr_t e2 = { 0 };
+        kill_init(c);
+        if (c->st->cgroup && cg_destroy(c->st->cgroup, &e2) < 0)
+                husk_warn("%s", e2.msg);
+        if (c->hooks_started && c->cfg->hooks) {
+                _cleanup_free_ char *json = NULL;
+                if (state_json(c, "stopped", &json, &e2) == 0 &&
+                    hooks_run(&c->cfg->hooks->poststop, "poststop", json, &e2) < 0)
+                        husk_warn("%s", e2.msg);
+        }
+        if (store_remove(c->o->root, c->o->id, &e2) < 0)
+                husk_warn("%s", e2.msg);
+}
+
+int container_create(const struct create_opts *o, struct oci_config *cfg, struct container_state *st,
+                     herr_t *err)
+{
+        if (oci_config_validate_runnable(cfg, err) < 0)
+                return herr_prefix(err, "config.json");
+        struct creation c = {
+                .o = o,
+                .cfg = cfg,
+                .st = st,
+                .start_fd = -1,
+                .sync_fd = -1,
+                .console_fd = o->console_fd,
+                .pidfd = -1,
+        };
+        for (int t = 0; t < OCI_NS_COUNT; t++)
+                c.ns.fds[t] = -1;
+        memset(st, 0, sizeof *st);
+        c.dirfd = store_create(o->root, o->id, err);
+        if (c.dirfd < 0)
+                return -1;
+        int rc = create_steps(&c, err);
+        if (rc < 0)
+                undo(&c);
+        ns_plan_close(&c.ns);
+        if (c.start_fd >= 0)
+                close(c.start_fd);
+        if (c.sync_fd >= 0)
+                close(c.sync_fd);
+        if (c.console_fd >= 0 && c.console_fd != o->console_fd)
+                close(c.console_fd);
+        if (c.pidfd >= 0)
+                close(c.pidfd);
+        close(c.dirfd);
+        return rc;
+}

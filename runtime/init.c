@@ -1,0 +1,204 @@
+/* The container's init, in two stages.
+ *
+ * Stage 1 runs in husk's namespaces with husk's credentials (root). It
+ * joins the namespaces the config names by path (the user namespace
+ * first), creates the new ones (a new user namespace is mapped by husk
+ * create from outside), and forks stage 2, which is pid 1 of a new pid
+ * namespace and the only process to enter a new time namespace.
+ *
+ * Stage 2 builds the rootfs in its mount namespace, as root of its user
+ * namespace, with every capability still held. Sync points with husk
+ * create, in order:
+ *   1. husk -> init  CONTINUE   (stage 1 reaped; go)
+ *   2. init -> husk  HOOKS      (namespaces and mounts ready)
+ *   3. husk -> init  CONTINUE   (prestart/createRuntime hooks passed; state)
+ *   4. init -> husk  READY      (created: waiting on the start socket)
+ * then with husk start over the start socket:
+ *   5. start -> init START      (state for the startContainer hooks)
+ *   6. init execs the program; the socket closes (CLOEXEC): success,
+ *      or init sends ERROR.
+ * no_new_privs and the identity switch come last, just before exec.
+ */
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/close_range.h>
+#include <linux/keyctl.h>
+
+#include "../common/cleanup.h"
+#include "hooks.h"
+#include "process.h"
+#include "rootfs.h"
+#include "sync.h"
+#include "terminal.h"
+
+static __attribute__((noreturn)) void fail(int sock, herr_t *err)
+{
+        (void)sync_send_str(sock, SYNC_ERROR, err->msg);
+        _exit(1);
+}
+
+static void init_warn(const char *msg)
+{
+        fprintf(stderr, "husk: warning: %s\n", msg);
+}
+
+static int prepare_fds(int keep_from, herr_t *err)
+{
+        /* Preserved fds (3 .. keep_from-1) are inherited; everything else of
+         * husk's is closed at exec. */
+        for (int fd = 3; fd < keep_from; fd++) {
+                int fl = fcntl(fd, F_GETFD);
+                if (fl >= 0 && fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+                        return herr_sys(err, "preserve fd %d", fd);
+        }
+        if (syscall(SYS_close_range, keep_from, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+                return herr_sys(err, "close_range");
+        return 0;
+}
+
+static __attribute__((noreturn)) void stage2_start(struct init_args *a, int conn)
+{
+        herr_t err = { 0 };
+        const struct oci_config *c = a->cfg;
+        struct sync_msg m;
+        if (sync_expect(conn, SYNC_START, &m, "husk start", &err) < 0)
+                _exit(1);
+        if (c->hooks && hooks_run(&c->hooks->start_container, "startContainer", m.data ? m.data : "{}", &err) < 0)
+                fail(conn, &err);
+        sync_msg_free(&m);
+        /* The process attributes need /proc/self writable by us. */
+        (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+        if (process_set_attrs(c->process, &err) < 0 || process_set_ids(c->process, init_warn, &err) < 0 ||
+            process_chdir(c->process, &err) < 0)
+                fail(conn, &err);
+        if (prepare_fds(3 + a->preserve_fds, &err) < 0)
+                fail(conn, &err);
+        process_exec(c->process, &err);
+        fail(conn, &err);
+}
+
+static int setup_terminal(struct init_args *a, int rootfd, int *slave, herr_t *err)
+{
+        *slave = -1;
+        if (!a->cfg->process->terminal)
+                return 0;
+        int master;
+        if (terminal_open(rootfd, a->cfg->process->console_size, &master, slave, err) < 0)
+                return -1;
+        int rc = terminal_send(a->console_fd, master, err);
+        close(master);
+        close(a->console_fd);
+        a->console_fd = -1;
+        return rc;
+}
+
+static __attribute__((noreturn)) void stage2(struct init_args *a)
+{
+        herr_t err = { 0 };
+        const struct oci_config *c = a->cfg;
+        int sock = a->sync_fd;
+        struct sync_msg m;
+        if (sync_expect(sock, SYNC_CONTINUE, &m, "husk", &err) < 0)
+                _exit(1);
+        sync_msg_free(&m);
+        /* Until exec, no process of the container may ptrace us or open
+         * our /proc entries. */
+        (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        if (setsid() < 0)
+                herr_sys(&err, "setsid"), fail(sock, &err);
+
+        struct rootfs_opts ro = {
+                .rootfs = a->rootfs,
+                .bundle = a->bundle,
+                .userns = oci_config_namespace(c, OCI_NS_USER) != NULL,
+                .no_pivot = a->no_pivot,
+        };
+        int rootfd = rootfs_prepare(c, &ro, &err);
+        if (rootfd < 0)
+                fail(sock, &err);
+        int slave;
+        if (setup_terminal(a, rootfd, &slave, &err) < 0 || rootfs_bind_console(rootfd, slave, &err) < 0)
+                fail(sock, &err);
+
+        if (sync_send(sock, SYNC_HOOKS, NULL, 0, -1) < 0)
+                _exit(1);
+        if (sync_expect(sock, SYNC_CONTINUE, &m, "husk", &err) < 0)
+                _exit(1);
+        if (c->hooks && hooks_run(&c->hooks->create_container, "createContainer", m.data ? m.data : "{}", &err) < 0)
+                fail(sock, &err);
+        sync_msg_free(&m);
+
+        if (rootfs_protect(c, rootfd, &err) < 0 || rootfs_enter(c, rootfd, &ro, &err) < 0)
+                fail(sock, &err);
+        close(rootfd);
+        if (slave >= 0) {
+                if (terminal_attach(slave, &err) < 0)
+                        fail(sock, &err);
+                close(slave);
+        }
+        if (!a->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 &&
+            errno != ENOSYS)
+                herr_sys(&err, "new session keyring"), fail(sock, &err);
+
+        if (sync_send(sock, SYNC_READY, NULL, 0, -1) < 0)
+                _exit(1);
+        close(sock);
+
+        int conn;
+        do
+                conn = accept4(a->start_fd, NULL, NULL, SOCK_CLOEXEC);
+        while (conn < 0 && errno == EINTR);
+        if (conn < 0)
+                _exit(1);
+        close(a->start_fd);
+        stage2_start(a, conn);
+}
+
+void init_stage1(struct init_args *a)
+{
+        herr_t err = { 0 };
+        int sock = a->sync_fd;
+        struct sync_msg m;
+        /* 1. husk has placed us in the cgroup. */
+        if (sync_expect(sock, SYNC_CONTINUE, &m, "husk", &err) < 0)
+                _exit(1);
+        sync_msg_free(&m);
+        if (ns_plan_join(a->ns, &err) < 0)
+                fail(sock, &err);
+        int flags = a->ns->new_flags;
+        if (flags & CLONE_NEWUSER) {
+                if (unshare(CLONE_NEWUSER) < 0)
+                        herr_sys(&err, "create the user namespace"), fail(sock, &err);
+                if (sync_send(sock, SYNC_USERNS, NULL, 0, -1) < 0 ||
+                    sync_expect(sock, SYNC_USERNS_DONE, &m, "husk", &err) < 0)
+                        _exit(1);
+                sync_msg_free(&m);
+                /* Become root of the new namespace when root is mapped. */
+                if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                        errno = 0; /* root unmapped: the ids stay overflow ids */
+        }
+        if (unshare(flags & ~CLONE_NEWUSER) < 0)
+                herr_sys(&err, "create namespaces"), fail(sock, &err);
+        if (a->cfg->linux_ && oci_config_namespace(a->cfg, OCI_NS_TIME) &&
+            ns_write_time_offsets(a->cfg->linux_, &err) < 0)
+                fail(sock, &err);
+        pid_t pid = fork();
+        if (pid < 0)
+                herr_sys(&err, "fork the container init"), fail(sock, &err);
+        if (pid == 0)
+                stage2(a);
+        int32_t p = pid;
+        (void)sync_send(sock, SYNC_PID, &p, sizeof p, -1);
+        _exit(0);
+}
