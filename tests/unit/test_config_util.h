@@ -22,6 +22,17 @@ static inline const char *spec_ref_dir(void)
         return dir;
 }
 
+/* Test documents are written with ' for " to stay readable. */
+static inline char *jq(const char *s)
+{
+        char *d = strdup(s);
+        cr_assert_not_null(d);
+        for (char *p = d; *p; p++)
+                if (*p == '\'')
+                        *p = '"';
+        return d;
+}
+
 /* Parse a NUL-terminated document; on failure err.msg holds the message. */
 static inline int parse_str(const char *json, struct oci_config **c, herr_t *err)
 {
@@ -40,6 +51,14 @@ static inline int parse_str(const char *json, struct oci_config **c, herr_t *err
                           e_.msg, (want));                                             \
         } while (0)
 
+/* Same with ' for ". */
+#define REJECT(sq, want)                   \
+        do {                               \
+                char *j_ = jq(sq);         \
+                expect_reject(j_, (want)); \
+                free(j_);                  \
+        } while (0)
+
 /* Expect success; returns the config (caller frees). */
 static inline struct oci_config *expect_accept(const char *json)
 {
@@ -50,5 +69,25 @@ static inline struct oci_config *expect_accept(const char *json)
         cr_assert_not_null(c);
         return c;
 }
+
+static inline struct oci_config *accept_sq(const char *sq)
+{
+        char *j = jq(sq);
+        struct oci_config *c = expect_accept(j);
+        free(j);
+        return c;
+}
+
+/* Parse (must succeed), then expect validate_runnable to fail with want. */
+#define NOT_RUNNABLE(sq, want)                                                         \
+        do {                                                                           \
+                struct oci_config *c_ = accept_sq(sq);                                 \
+                herr_t e_;                                                             \
+                herr_clear(&e_);                                                       \
+                cr_expect_lt(oci_config_validate_runnable(c_, &e_), 0, "runnable: %s", sq); \
+                cr_expect(strstr(e_.msg, (want)) != NULL, "message '%s' lacks '%s'",   \
+                          e_.msg, (want));                                             \
+                oci_config_free(c_);                                                   \
+        } while (0)
 
 #endif
