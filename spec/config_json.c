@@ -35,7 +35,8 @@ yajl_val j_get(yajl_val obj, const char *key)
 {
         if (!YAJL_IS_OBJECT(obj))
                 return NULL;
-        for (size_t i = 0; i < obj->u.object.len; i++) {
+        /* The last of duplicate keys wins, as in Go's encoding/json (runc). */
+        for (size_t i = obj->u.object.len; i-- > 0;) {
                 if (strcmp(obj->u.object.keys[i], key) == 0) {
                         yajl_val v = obj->u.object.values[i];
                         return YAJL_IS_NULL(v) ? NULL : v;

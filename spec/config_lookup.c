@@ -37,7 +37,7 @@ const char *oci_config_annotation(const struct oci_config *c, const char *key)
 {
         if (!c || !key)
                 return NULL;
-        for (size_t i = 0; i < c->n_annotations; i++)
+        for (size_t i = c->n_annotations; i-- > 0;)   /* last duplicate wins */
                 if (strcmp(c->annotations[i].key, key) == 0)
                         return c->annotations[i].value;
         return NULL;

@@ -104,7 +104,8 @@ static int parse_top(yajl_val root, struct oci_config *c, herr_t *err)
 }
 
 /* yajl's tree is freed recursively: refuse deep nesting before parsing.
- * Also rejects NUL bytes, which would silently truncate the document. */
+ * Also rejects NUL bytes (raw or escaped), which would silently truncate
+ * the document or a string in it. */
 static int check_depth(const char *s, size_t len, herr_t *err)
 {
         int depth = 0;
@@ -114,6 +115,10 @@ static int check_depth(const char *s, size_t len, herr_t *err)
                 if (ch == '\0')
                         return herr_set(err, 0, "invalid JSON: NUL byte at offset %zu", i);
                 if (in_str) {
+                        /* yajl's tree keeps strings NUL-terminated without a
+                         * length: an escaped NUL would truncate them silently. */
+                        if (ch == '\\' && len - i >= 6 && strncmp(s + i + 1, "u0000", 5) == 0)
+                                return herr_set(err, 0, "invalid JSON: \\u0000 in a string at offset %zu", i);
                         if (ch == '\\')
                                 i++;
                         else if (ch == '"')

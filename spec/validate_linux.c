@@ -3,6 +3,7 @@
  * offsets, Intel RDT. Resources and seccomp: validate_resources.c. */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -106,6 +107,19 @@ static int validate_time_offset(const struct oci_time_offset *t, const char *clo
         return 0;
 }
 
+/* The kernel's dev_valid_name(): 1..15 bytes, not "." or "..", no '/',
+ * ':' or white space. */
+static bool ifname_valid(const char *n)
+{
+        size_t len = n ? strlen(n) : 0;
+        if (len == 0 || len >= 16 || strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+                return false;
+        for (const char *p = n; *p; p++)
+                if (*p == '/' || *p == ':' || isspace((unsigned char)*p))
+                        return false;
+        return true;
+}
+
 static int validate_misc(const struct oci_linux *l, herr_t *err)
 {
         if (l->rootfs_propagation && cfg_lookup(propagations, l->rootfs_propagation) < 0)
@@ -115,9 +129,14 @@ static int validate_misc(const struct oci_linux *l, herr_t *err)
             (strncmp(l->intel_rdt->mem_bw_schema, "MB:", 3) != 0 ||
              strchr(l->intel_rdt->mem_bw_schema, '\n')))
                 return herr_set(err, 0, "linux.intelRdt.memBwSchema: must start with 'MB:' and be one line");
-        for (size_t i = 0; i < l->n_net_devices; i++)
-                if (l->net_devices[i].name && !*l->net_devices[i].name)
-                        return herr_set(err, 0, "linux.netDevices.%s.name: empty", l->net_devices[i].host_name);
+        for (size_t i = 0; i < l->n_net_devices; i++) {
+                const struct oci_net_device *d = &l->net_devices[i];
+                if (!ifname_valid(d->host_name))
+                        return herr_set(err, 0, "linux.netDevices: invalid interface name '%s'", d->host_name);
+                if (d->name && !ifname_valid(d->name))
+                        return herr_set(err, 0, "linux.netDevices.%s.name: invalid interface name '%s'",
+                                        d->host_name, d->name);
+        }
         return 0;
 }
 

@@ -250,3 +250,23 @@ Test(config_types, unknown_keys_and_null_are_ignored)
         cr_expect_eq(c->linux_->resources->memory->limit.v, 1);
         oci_config_free(c);
 }
+
+Test(config_types, escaped_nul_in_string_is_rejected)
+{
+        expect_reject("{\"ociVersion\":\"1.0.0\",\"process\":{\"cwd\":\"/\",\"args\":[\"/bin/true\\u0000evil\"]}}",
+                      "invalid JSON: \\u0000 in a string");
+        /* an escaped backslash followed by u0000 is plain text */
+        struct oci_config *c = expect_accept("{\"ociVersion\":\"1.0.0\",\"hostname\":\"a\\\\u0000\"}");
+        cr_expect_str_eq(c->hostname, "a\\u0000");
+        oci_config_free(c);
+}
+
+Test(config_types, last_duplicate_key_wins)
+{
+        struct oci_config *c = accept_sq("{'ociVersion':'0.1.0','hostname':'a','ociVersion':'1.0.0','hostname':'b',"
+                                         "'annotations':{'k':'1','k':'2'}}");
+        cr_expect_str_eq(c->oci_version, "1.0.0");
+        cr_expect_str_eq(c->hostname, "b");
+        cr_expect_str_eq(oci_config_annotation(c, "k"), "2");
+        oci_config_free(c);
+}

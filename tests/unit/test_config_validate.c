@@ -213,3 +213,13 @@ Test(config_validate, runnable)
         cr_expect_eq(oci_config_validate_runnable(c, &e), 0, "%s", e.msg);
         oci_config_free(c);
 }
+
+Test(config_validate, net_device_names)
+{
+        REJECT("{" V ",'linux':{'netDevices':{'eth0':{'name':'a/b'}}}}",
+               "linux.netDevices.eth0.name: invalid interface name 'a/b'");
+        REJECT("{" V ",'linux':{'netDevices':{'eth0':{'name':'abcdefghijklmnop'}}}}",
+               "linux.netDevices.eth0.name: invalid interface name");
+        REJECT("{" V ",'linux':{'netDevices':{'..':{}}}}", "linux.netDevices: invalid interface name '..'");
+        oci_config_free(accept_sq("{" V ",'linux':{'netDevices':{'eth0':{'name':'ceth%d'}}}}"));
+}
