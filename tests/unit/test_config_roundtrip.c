@@ -312,3 +312,23 @@ Test(config_roundtrip, vm)
         cr_assert_eq(vm->n_hw_irqs, 2);
         cr_expect_eq(vm->hw_irqs[1], UINT32_MAX);
 }
+
+/* Every proper prefix of the document is invalid: each must be rejected
+ * with an "invalid JSON" message, without crashing or leaking (SAN=1). */
+Test(config_roundtrip, every_truncation_is_rejected)
+{
+        char *doc = jq(rich);
+        size_t len = strlen(doc);
+        for (size_t n = 0; n < len; n++) {
+                struct oci_config *c = NULL;
+                herr_t e;
+                herr_clear(&e);
+                int r = oci_config_parse(doc, n, &c, &e);
+                if (r == 0 || c || strncmp(e.msg, "invalid JSON: ", 14) != 0) {
+                        oci_config_free(c);
+                        free(doc);
+                        cr_assert_fail("prefix of %zu bytes: r=%d msg='%s'", n, r, e.msg);
+                }
+        }
+        free(doc);
+}

@@ -270,3 +270,16 @@ Test(config_types, last_duplicate_key_wins)
         cr_expect_str_eq(oci_config_annotation(c, "k"), "2");
         oci_config_free(c);
 }
+
+Test(config_types, array_length_is_capped)
+{
+        size_t n = 70000;
+        char *doc = malloc(64 + 4 * n);
+        cr_assert_not_null(doc);
+        char *p = doc + sprintf(doc, "{\"ociVersion\":\"1.0.0\",\"process\":{\"cwd\":\"/\",\"args\":[");
+        for (size_t i = 0; i < n; i++)
+                p += sprintf(p, "%s\"a\"", i ? "," : "");
+        strcpy(p, "]}}");
+        expect_reject(doc, "process.args: too many elements (max 65536)");
+        free(doc);
+}
