@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "../common/cleanup.h"
 #include "config_priv.h"
 
 static int check_enum(yajl_val o, const char *key, const char *path,
@@ -63,6 +64,38 @@ static int check_zos(yajl_val zos, herr_t *err)
         return 0;
 }
 
+/* windows.layerFolders: REQUIRED, at least one path. */
+static int check_windows(yajl_val win, herr_t *err)
+{
+        _cleanup_strv_ char **layers = NULL;
+        size_t n = 0;
+        if (j_strv(win, "layerFolders", "windows", &layers, &n, err) < 0)
+                return -1;
+        if (n == 0)
+                return herr_set(err, 0, "windows.layerFolders: at least one entry is required");
+        return 0;
+}
+
+/* freebsd.devices[].mode is a FileMode (0..511). */
+static int check_freebsd_devices(yajl_val fb, herr_t *err)
+{
+        char p[JPATH_MAX];
+        yajl_val a;
+        opt_u64 mode;
+        _cleanup_free_ char *path = NULL;
+        if (j_arr(fb, "devices", "freebsd", &a, err) < 0)
+                return -1;
+        for (size_t i = 0; a && i < a->u.array.len; i++) {
+                yajl_val d = a->u.array.values[i];
+                jp_idx(p, "freebsd.devices", i);
+                if (!YAJL_IS_OBJECT(d))
+                        return herr_set(err, 0, "%s: expected object", p);
+                if (j_str(d, "path", p, &path, err) < 0 || j_ou64(d, "mode", p, 0777, &mode, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
 int cfg_check_platforms(yajl_val root, struct oci_config *c, herr_t *err)
 {
         yajl_val win, sol, fb, zos;
@@ -75,7 +108,9 @@ int cfg_check_platforms(yajl_val root, struct oci_config *c, herr_t *err)
         c->has_solaris = sol != NULL;
         c->has_freebsd = fb != NULL;
         c->has_zos = zos != NULL;
-        if (fb && check_freebsd_jail(fb, err) < 0)
+        if (win && check_windows(win, err) < 0)
+                return -1;
+        if (fb && (check_freebsd_jail(fb, err) < 0 || check_freebsd_devices(fb, err) < 0))
                 return -1;
         if (zos && check_zos(zos, err) < 0)
                 return -1;

@@ -205,13 +205,24 @@ Test(config_validate, runnable)
                      "process.cwd: 'home' is not an absolute path");
         NOT_RUNNABLE("{" V "," RUN ",'mounts':[{'destination':'/proc'},{'destination':'tmp'}]}",
                      "mounts[1].destination: 'tmp' is not an absolute path");
-        NOT_RUNNABLE("{" V "," RUN ",'windows':{'layerFolders':[]}}", "windows: not supported on Linux");
+        NOT_RUNNABLE("{" V "," RUN ",'windows':{'layerFolders':['C:\\\\layers']}}", "windows: not supported on Linux");
         NOT_RUNNABLE("{" V "," RUN ",'solaris':{}}", "solaris: not supported on Linux");
         struct oci_config *c = accept_sq("{" V "," RUN ",'mounts':[{'destination':'/proc','type':'proc'}]}");
         herr_t e;
         herr_clear(&e);
         cr_expect_eq(oci_config_validate_runnable(c, &e), 0, "%s", e.msg);
         oci_config_free(c);
+}
+
+Test(config_validate, other_platform_schemas)
+{
+        REJECT("{" V ",'windows':{}}", "windows.layerFolders: at least one entry is required");
+        REJECT("{" V ",'windows':{'layerFolders':[]}}", "windows.layerFolders: at least one entry is required");
+        REJECT("{" V ",'windows':{'layerFolders':[1]}}", "windows.layerFolders: expected array of strings");
+        REJECT("{" V ",'freebsd':{'jail':{'ip4':'shared'}}}", "freebsd.jail.ip4: invalid value 'shared'");
+        REJECT("{" V ",'freebsd':{'devices':[{'path':'pf','mode':512}]}}", "freebsd.devices[0].mode: value 512 out of range");
+        REJECT("{" V ",'zos':{'namespaces':[{'type':'network'}]}}", "zos.namespaces[0].type: invalid value 'network'");
+        REJECT("{" V ",'solaris':[]}", "solaris: expected object");
 }
 
 Test(config_validate, net_device_names)
