@@ -32,6 +32,9 @@ static int validate_namespaces(const struct oci_linux *l, herr_t *err)
                         return herr_set(err, 0, "linux.namespaces[%zu].type: duplicate namespace type '%s'",
                                         i, name);
                 seen[t] = true;
+                if (l->namespaces[i].path && l->namespaces[i].path[0] != '/')
+                        return herr_set(err, 0, "linux.namespaces[%zu].path: '%s' is not an absolute path",
+                                        i, l->namespaces[i].path);
         }
         return 0;
 }
@@ -129,6 +132,9 @@ static int validate_misc(const struct oci_linux *l, herr_t *err)
             (strncmp(l->intel_rdt->mem_bw_schema, "MB:", 3) != 0 ||
              strchr(l->intel_rdt->mem_bw_schema, '\n')))
                 return herr_set(err, 0, "linux.intelRdt.memBwSchema: must start with 'MB:' and be one line");
+        for (size_t i = 0; l->intel_rdt && i < l->intel_rdt->n_schemata; i++)
+                if (strchr(l->intel_rdt->schemata[i], '\n'))
+                        return herr_set(err, 0, "linux.intelRdt.schemata[%zu]: must not contain newlines", i);
         for (size_t i = 0; i < l->n_net_devices; i++) {
                 const struct oci_net_device *d = &l->net_devices[i];
                 if (!ifname_valid(d->host_name))

@@ -52,9 +52,24 @@ static int validate_dev_cgroups(const struct oci_resources *r, herr_t *err)
         return 0;
 }
 
+/* "You MUST specify at least one of ..." for weightDevice and rdma entries. */
+static int validate_at_least_one(const struct oci_resources *r, herr_t *err)
+{
+        for (size_t i = 0; r->block_io && i < r->block_io->n_weight_device; i++) {
+                const struct oci_weight_device *w = &r->block_io->weight_device[i];
+                if (!w->weight.set && !w->leaf_weight.set)
+                        return herr_set(err, 0, "linux.resources.blockIO.weightDevice[%zu]: weight or leafWeight is required", i);
+        }
+        for (size_t i = 0; i < r->n_rdma; i++)
+                if (!r->rdma[i].hca_handles.set && !r->rdma[i].hca_objects.set)
+                        return herr_set(err, 0, "linux.resources.rdma.%s: hcaHandles or hcaObjects is required",
+                                        r->rdma[i].device);
+        return 0;
+}
+
 int cfg_validate_resources(const struct oci_resources *r, herr_t *err)
 {
-        if (validate_dev_cgroups(r, err) < 0)
+        if (validate_dev_cgroups(r, err) < 0 || validate_at_least_one(r, err) < 0)
                 return -1;
         for (size_t i = 0; i < r->n_hugepage_limits; i++) {
                 const char *ps = r->hugepage_limits[i].page_size;
@@ -71,6 +86,12 @@ int cfg_validate_resources(const struct oci_resources *r, herr_t *err)
         return 0;
 }
 
+/* Only these actions carry an errno (config-linux.md: errnoRet). */
+static bool action_takes_errno(const char *action)
+{
+        return strcmp(action, "SCMP_ACT_ERRNO") == 0 || strcmp(action, "SCMP_ACT_TRACE") == 0;
+}
+
 static int validate_syscall(const struct oci_seccomp_syscall *s, size_t i, herr_t *err)
 {
         if (s->n_names == 0)
@@ -79,6 +100,9 @@ static int validate_syscall(const struct oci_seccomp_syscall *s, size_t i, herr_
                 return herr_set(err, 0, "linux.seccomp.syscalls[%zu].action: required", i);
         if (cfg_lookup(scmp_actions, s->action) < 0)
                 return herr_set(err, 0, "linux.seccomp.syscalls[%zu].action: unknown action '%s'", i, s->action);
+        if (s->errno_ret.set && !action_takes_errno(s->action))
+                return herr_set(err, 0, "linux.seccomp.syscalls[%zu].errnoRet: not allowed with action %s",
+                                i, s->action);
         for (size_t j = 0; j < s->n_args; j++) {
                 const struct oci_seccomp_arg *a = &s->args[j];
                 if (a->index > 5)
@@ -97,6 +121,11 @@ int cfg_validate_seccomp(const struct oci_seccomp *s, herr_t *err)
                 return herr_set(err, 0, "linux.seccomp.defaultAction: required");
         if (cfg_lookup(scmp_actions, s->default_action) < 0)
                 return herr_set(err, 0, "linux.seccomp.defaultAction: unknown action '%s'", s->default_action);
+        if (s->default_errno_ret.set && !action_takes_errno(s->default_action))
+                return herr_set(err, 0, "linux.seccomp.defaultErrnoRet: not allowed with action %s",
+                                s->default_action);
+        if (s->listener_metadata && !s->listener_path)
+                return herr_set(err, 0, "linux.seccomp.listenerMetadata: not allowed without listenerPath");
         for (size_t i = 0; i < s->n_architectures; i++)
                 if (cfg_lookup(scmp_archs, s->architectures[i]) < 0)
                         return herr_set(err, 0, "linux.seccomp.architectures[%zu]: unknown architecture '%s'",

@@ -44,14 +44,14 @@ static const char rich[] =
 "       'realtimePeriod':1000000,'cpus':'0-1','mems':'0','idle':1},"
 "     'pids':{'limit':-1},"
 "     'blockIO':{'weight':10,'leafWeight':10,"
-"       'weightDevice':[{'major':8,'minor':0,'weight':500,'leafWeight':300},{'major':8,'minor':16}],"
+"       'weightDevice':[{'major':8,'minor':0,'weight':500,'leafWeight':300},{'major':8,'minor':16,'leafWeight':1}],"
 "       'throttleReadBpsDevice':[{'major':8,'minor':0,'rate':600}],"
 "       'throttleWriteBpsDevice':[{'major':8,'minor':1,'rate':601}],"
 "       'throttleReadIOPSDevice':[{'major':8,'minor':2,'rate':602}],"
 "       'throttleWriteIOPSDevice':[{'major':8,'minor':3,'rate':603}]},"
 "     'hugepageLimits':[{'pageSize':'2MB','limit':209715200},{'pageSize':'1GB','limit':0}],"
 "     'network':{'classID':1048577,'priorities':[{'name':'eth0','priority':500}]},"
-"     'rdma':{'mlx5_1':{'hcaHandles':3,'hcaObjects':10000},'rxe3':{}},"
+"     'rdma':{'mlx5_1':{'hcaHandles':3,'hcaObjects':10000},'rxe3':{'hcaObjects':7}},"
 "     'unified':{'io.weight':'100','memory.high':'max'}},"
 "   'intelRdt':{'closID':'g','l3CacheSchema':'L3:0=7f0','memBwSchema':'MB:0=20',"
 "     'schemata':['L2:0=f'],'enableMonitoring':true},"
@@ -249,6 +249,7 @@ Test(config_roundtrip, resources)
         cr_assert_eq(r->block_io->n_weight_device, 2);
         cr_expect_eq(r->block_io->weight_device[0].leaf_weight.v, 300);
         cr_expect(!r->block_io->weight_device[1].weight.set);
+        cr_expect_eq(r->block_io->weight_device[1].leaf_weight.v, 1);
         cr_expect_eq(r->block_io->throttle_read_bps[0].rate, 600);
         cr_expect_eq(r->block_io->throttle_write_bps[0].minor, 1);
         cr_expect_eq(r->block_io->throttle_read_iops[0].rate, 602);
@@ -262,7 +263,8 @@ Test(config_roundtrip, resources)
         cr_assert_eq(r->n_rdma, 2);
         cr_expect_str_eq(r->rdma[0].device, "mlx5_1");
         cr_expect_eq(r->rdma[0].hca_handles.v, 3);
-        cr_expect(!r->rdma[1].hca_objects.set);
+        cr_expect(!r->rdma[1].hca_handles.set);
+        cr_expect_eq(r->rdma[1].hca_objects.v, 7);
         cr_assert_eq(r->n_unified, 2);
         cr_expect_str_eq(r->unified[1].key, "memory.high");
         cr_expect_str_eq(r->unified[1].value, "max");

@@ -185,6 +185,25 @@ Test(config_validate, seccomp)
                "linux.seccomp.syscalls[0].args[0].op: unknown operator 'SCMP_CMP_IS'");
 }
 
+Test(config_validate, spec_musts)
+{
+        REJECT("{" V ",'linux':{'namespaces':[{'type':'net','path':'x'}]}}", "unknown namespace type 'net'");
+        REJECT("{" V ",'linux':{'namespaces':[{'type':'network','path':'run/netns/x'}]}}",
+               "linux.namespaces[0].path: 'run/netns/x' is not an absolute path");
+        REJECT("{" V ",'linux':{'resources':{'blockIO':{'weightDevice':[{'major':8,'minor':0}]}}}}",
+               "linux.resources.blockIO.weightDevice[0]: weight or leafWeight is required");
+        REJECT("{" V ",'linux':{'resources':{'rdma':{'mlx4_0':{}}}}}",
+               "linux.resources.rdma.mlx4_0: hcaHandles or hcaObjects is required");
+        REJECT("{" V ",'linux':{'intelRdt':{'schemata':['L3:0=f\\nMB:0=1']}}}",
+               "linux.intelRdt.schemata[0]: must not contain newlines");
+        REJECT(SECCOMP("'defaultAction':'SCMP_ACT_ALLOW','defaultErrnoRet':1"),
+               "linux.seccomp.defaultErrnoRet: not allowed with action SCMP_ACT_ALLOW");
+        REJECT(SECCOMP("'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['a'],'action':'SCMP_ACT_KILL','errnoRet':1}]"),
+               "linux.seccomp.syscalls[0].errnoRet: not allowed with action SCMP_ACT_KILL");
+        REJECT(SECCOMP("'defaultAction':'SCMP_ACT_ALLOW','listenerMetadata':'m'"),
+               "linux.seccomp.listenerMetadata: not allowed without listenerPath");
+}
+
 Test(config_validate, annotations)
 {
         REJECT("{" V ",'annotations':{'':'x'}}", "annotations: empty key");
