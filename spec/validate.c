@@ -76,6 +76,8 @@ static int validate_mounts(const struct oci_config *c, herr_t *err)
                 jp_idx(p, "mounts", i);
                 if (!m->destination || !*m->destination)
                         return herr_set(err, 0, "%s.destination: required", p);
+                if (!m->uid_mappings != !m->gid_mappings)
+                        return herr_set(err, 0, "%s: uidMappings and gidMappings must be given together", p);
                 strcat(p, ".uidMappings");
                 if (validate_mappings(m->uid_mappings, m->n_uid_mappings, p, err) < 0)
                         return -1;

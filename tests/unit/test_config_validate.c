@@ -113,8 +113,10 @@ Test(config_validate, mappings_and_devices)
 {
         REJECT("{" V ",'linux':{'gidMappings':[{'containerID':0,'hostID':1000,'size':0}]}}",
                "linux.gidMappings[0].size: must be greater than 0");
-        REJECT("{" V ",'mounts':[{'destination':'/m','uidMappings':[{'containerID':0,'hostID':1,'size':0}]}]}",
+        REJECT("{" V ",'mounts':[{'destination':'/m','uidMappings':[{'containerID':0,'hostID':1,'size':0}],'gidMappings':[]}]}",
                "mounts[0].uidMappings[0].size: must be greater than 0");
+        REJECT("{" V ",'mounts':[{'destination':'/m','gidMappings':[{'containerID':0,'hostID':1,'size':1}]}]}",
+               "mounts[0]: uidMappings and gidMappings must be given together");
         REJECT("{" V ",'linux':{'devices':[{'type':'x','path':'/dev/x','major':1,'minor':1}]}}",
                "linux.devices[0].type: unknown device type 'x'");
         REJECT("{" V ",'linux':{'devices':[{'type':'c','path':'/dev/x','minor':1}]}}",
