@@ -89,13 +89,11 @@ int jv_i64(yajl_val v, const char *path, int64_t min, int64_t max, int64_t *out,
         int r = int_text(v->u.number.r, &neg, &mag);
         if (r == -1)
                 return herr_set(err, 0, "%s: expected integer, got %s", path, v->u.number.r);
+        uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
         int64_t val = 0;
-        bool ok = r == 0;
-        if (ok && neg)
-                ok = mag <= (uint64_t)INT64_MAX + 1, val = (int64_t)(0 - mag);
-        else if (ok)
-                ok = mag <= (uint64_t)INT64_MAX, val = (int64_t)mag;
-        if (!ok || val < min || val > max)
+        if (r == 0 && mag <= limit)
+                val = !neg ? (int64_t)mag : mag == limit ? INT64_MIN : -(int64_t)mag;
+        if (r == -2 || mag > limit || val < min || val > max)
                 return herr_set(err, 0, "%s: value %s out of range (%lld..%lld)", path,
                                 v->u.number.r, (long long)min, (long long)max);
         *out = val;

@@ -9,7 +9,12 @@
 
 #include "config_priv.h"
 
-static const char *const propagations[] = { "private", "shared", "slave", "unbindable", NULL };
+/* config-linux.md lists the first four; the recursive forms are what runc
+ * and crun also accept and what existing tools write (e.g. "rslave"). */
+static const char *const propagations[] = {
+        "private", "shared", "slave", "unbindable",
+        "rprivate", "rshared", "rslave", "runbindable", NULL,
+};
 static const char *const personality_domains[] = { "LINUX", "LINUX32", NULL };
 static const char *const mpol_modes[] = {
         "MPOL_DEFAULT", "MPOL_BIND",           "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE",

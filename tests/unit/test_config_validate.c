@@ -131,8 +131,10 @@ Test(config_validate, mappings_and_devices)
 
 Test(config_validate, linux_enums)
 {
-        REJECT("{" V ",'linux':{'rootfsPropagation':'rshared'}}",
-               "linux.rootfsPropagation: unknown value 'rshared'");
+        REJECT("{" V ",'linux':{'rootfsPropagation':'recursive'}}",
+               "linux.rootfsPropagation: unknown value 'recursive'");
+        REJECT("{" V ",'linux':{'rootfsPropagation':''}}", "linux.rootfsPropagation: unknown value ''");
+        oci_config_free(accept_sq("{" V ",'linux':{'rootfsPropagation':'rslave'}}"));
         REJECT("{" V ",'linux':{'personality':{'domain':'LINUX64'}}}",
                "linux.personality.domain: unknown domain 'LINUX64'");
         REJECT("{" V ",'linux':{'personality':{'domain':'LINUX','flags':['X']}}}",
