@@ -334,3 +334,35 @@ Test(config_roundtrip, every_truncation_is_rejected)
         }
         free(doc);
 }
+
+/* Single-byte mutations (deterministic LCG): each either parses into a
+ * config or fails with a message and no result; never crashes (SAN=1). */
+Test(config_roundtrip, mutations_fail_cleanly)
+{
+        static const char subst[] = "\"{}[],:-0129aZ \\.e";
+        char *doc = jq(rich);
+        size_t len = strlen(doc);
+        uint32_t seed = 12345;
+        int accepted = 0, rejected = 0;
+        for (int i = 0; i < 3000; i++) {
+                seed = seed * 1103515245u + 12345u;
+                size_t pos = (seed >> 8) % len;
+                char saved = doc[pos];
+                doc[pos] = subst[(seed >> 4) % (sizeof subst - 1)];
+                struct oci_config *c = NULL;
+                herr_t e;
+                herr_clear(&e);
+                int r = oci_config_parse(doc, len, &c, &e);
+                bool ok = r == 0 ? c != NULL : (c == NULL && e.msg[0] != '\0');
+                oci_config_free(c);
+                doc[pos] = saved;
+                if (!ok) {
+                        free(doc);
+                        cr_assert_fail("mutation %d at %zu: r=%d msg='%s'", i, pos, r, e.msg);
+                }
+                r == 0 ? accepted++ : rejected++;
+        }
+        free(doc);
+        cr_expect_gt(accepted, 0);
+        cr_expect_gt(rejected, 0);
+}
