@@ -337,6 +337,12 @@ struct oci_linux {
 
 /* --------------------------------------------------------------------- vm */
 
+struct oci_vm_iomem {
+        opt_u64 first_gfn;
+        uint64_t first_mfn;    /* REQUIRED */
+        uint64_t nr_mfns;      /* REQUIRED */
+};
+
 struct oci_vm {
         char *hypervisor_path;
         char **hypervisor_parameters; size_t n_hypervisor_parameters;
@@ -348,6 +354,9 @@ struct oci_vm {
         opt_u64 hw_vcpus;
         opt_u64 hw_memory;     /* bytes */
         char *hw_device_tree;
+        char **hw_dtdevs; size_t n_hw_dtdevs;
+        struct oci_vm_iomem *hw_iomems; size_t n_hw_iomems;
+        uint32_t *hw_irqs; size_t n_hw_irqs;
 };
 
 /* ----------------------------------------------------------------- config */
