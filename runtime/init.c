@@ -84,6 +84,11 @@ static __attribute__((noreturn)) void stage2_start(struct init_args *a, int conn
                 fail(conn, &err);
         if (prepare_fds(3 + a->preserve_fds, &err) < 0)
                 fail(conn, &err);
+        /* Dispositions husk changed (SIGPIPE for hooks) must not reach the
+         * program: ignored signals stay ignored across execve. */
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        signal(sig, SIG_DFL);
         process_exec(c->process, &err);
         fail(conn, &err);
 }
@@ -165,11 +170,43 @@ static __attribute__((noreturn)) void stage2(struct init_args *a)
         stage2_start(a, conn);
 }
 
+static int cmp_int(const void *x, const void *y)
+{
+        return *(const int *)x - *(const int *)y;
+}
+
+/* Close every fd of husk from `from` up, except the ones in keep: the state
+ * directory (and its lock) and anything else husk had open must not live
+ * on in the container. */
+static void close_fds_except(int from, const int *keep, size_t n)
+{
+        int k[OCI_NS_COUNT + 8];
+        size_t m = 0;
+        for (size_t i = 0; i < n && m < ARRAY_SIZE(k); i++)
+                if (keep[i] >= from)
+                        k[m++] = keep[i];
+        qsort(k, m, sizeof k[0], cmp_int);
+        int lo = from;
+        for (size_t i = 0; i < m; i++) {
+                if (k[i] > lo)
+                        (void)syscall(SYS_close_range, lo, k[i] - 1, 0);
+                lo = k[i] + 1;
+        }
+        (void)syscall(SYS_close_range, lo, ~0U, 0);
+}
+
 void init_stage1(struct init_args *a)
 {
         herr_t err = { 0 };
         int sock = a->sync_fd;
         struct sync_msg m;
+        int keep[OCI_NS_COUNT + 3] = { a->sync_fd, a->start_fd, a->console_fd };
+        for (int t = 0; t < OCI_NS_COUNT; t++)
+                keep[3 + t] = a->ns->fds[t];
+        close_fds_except(3 + a->preserve_fds, keep, ARRAY_SIZE(keep));
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         /* 1. husk has placed us in the cgroup. */
         if (sync_expect(sock, SYNC_CONTINUE, &m, "husk", &err) < 0)
                 _exit(1);
