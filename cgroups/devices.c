@@ -18,6 +18,7 @@
 #include <linux/bpf.h>
 
 #include "../common/cleanup.h"
+#include "internal.h"
 
 #define INSN(c, d, s, o, i) ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
 #define LDX_W(d, s, o) INSN(BPF_LDX | BPF_W | BPF_MEM, d, s, o, 0)
@@ -45,25 +46,25 @@ static int parse_rule(const struct oci_device_cgroup *d, size_t i, struct rule *
         else if (!strcmp(d->type, "b"))
                 r->type = BPF_DEVCG_DEV_BLOCK;
         else
-                return herr_set(err, EINVAL, "linux.resources.devices[%zu].type: '%s' is not a, b or c", i, d->type);
+                return cg_fail(err, EINVAL, "linux.resources.devices[%zu].type: '%s' is not a, b or c", i, d->type);
         r->access = 0;
         const char *a = d->access ? d->access : "rwm";
         if (!*a)
-                return herr_set(err, EINVAL, "linux.resources.devices[%zu].access: empty", i);
+                return cg_fail(err, EINVAL, "linux.resources.devices[%zu].access: empty", i);
         for (const char *c = a; *c; c++) {
                 switch (*c) {
                 case 'r': r->access |= BPF_DEVCG_ACC_READ; break;
                 case 'w': r->access |= BPF_DEVCG_ACC_WRITE; break;
                 case 'm': r->access |= BPF_DEVCG_ACC_MKNOD; break;
                 default:
-                        return herr_set(err, EINVAL, "linux.resources.devices[%zu].access: '%s' is not a "
+                        return cg_fail(err, EINVAL, "linux.resources.devices[%zu].access: '%s' is not a "
                                         "combination of r, w and m", i, a);
                 }
         }
         r->major = d->major.set ? d->major.v : -1;
         r->minor = d->minor.set ? d->minor.v : -1;
         if (r->major < -1 || r->major > 0xfff || r->minor < -1 || r->minor > 0xfffff)
-                return herr_set(err, EINVAL, "linux.resources.devices[%zu]: device %lld:%lld is not valid", i,
+                return cg_fail(err, EINVAL, "linux.resources.devices[%zu]: device %lld:%lld is not valid", i,
                                 (long long)r->major, (long long)r->minor);
         return 0;
 }

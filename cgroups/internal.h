@@ -8,6 +8,15 @@
 
 #include "../common/error.h"
 
+/* An error whose message is complete without strerror; errnum is kept. */
+static inline int cg_fail_num(herr_t *e, int num)
+{
+        if (e)
+                e->errnum = num;
+        return -1;
+}
+#define cg_fail(e, num, ...) (herr_set((e), 0, __VA_ARGS__), cg_fail_num((e), (num)))
+
 /* husk's own cgroup below the v2 root ("" for the root itself). */
 int cg_own_cgroup(char *buf, size_t size, herr_t *err);
 /* dir/file into buf (PATH_MAX); -1 (ENAMETOOLONG) when too long. */

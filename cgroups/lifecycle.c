@@ -45,12 +45,12 @@ int cg_wait_event(const char *dir, const char *key, int want, int timeout_ms, he
                 buf[n] = '\0';
                 uint64_t v;
                 if (!cg_kv(buf, key, &v))
-                        return herr_set(err, ENOTSUP, "%s: no '%s' entry", p, key);
+                        return cg_fail(err, ENOTSUP, "%s: no '%s' entry", p, key);
                 if ((int)v == want)
                         return 0;
                 long left = deadline - now_ms();
                 if (left <= 0)
-                        return herr_set(err, ETIMEDOUT, "%s: '%s' did not become %d within %d ms", p, key,
+                        return cg_fail(err, ETIMEDOUT, "%s: '%s' did not become %d within %d ms", p, key,
                                         want, timeout_ms);
                 /* cgroup.events raises POLLPRI on change; poll at most 50 ms
                  * at a time in case a change slips between read and poll. */

@@ -52,10 +52,10 @@ static int below_root(const char *dir, const char **rel, herr_t *err)
 {
         const char *root = cg_root();
         if (!root)
-                return herr_set(err, ENOENT, "this host has no cgroup v2 hierarchy");
+                return cg_fail(err, ENOENT, "this host has no cgroup v2 hierarchy");
         size_t n = strlen(root);
         if (strncmp(dir, root, n) || dir[n] != '/' || !dir[n + 1])
-                return herr_set(err, EINVAL, "cgroup %s: not below the cgroup v2 root %s", dir, root);
+                return cg_fail(err, EINVAL, "cgroup %s: not below the cgroup v2 root %s", dir, root);
         *rel = dir + n;
         return 0;
 }
@@ -137,7 +137,7 @@ static int check_memory_update(const char *dir, const struct oci_resources *res,
                 return 0;
         uint64_t used = strtoull(cur, NULL, 10);
         if (used > (uint64_t)m->limit.v)
-                return herr_set(err, EBUSY, "linux.resources.memory.limit: %" PRId64 " is below the current "
+                return cg_fail(err, EBUSY, "linux.resources.memory.limit: %" PRId64 " is below the current "
                                 "usage %" PRIu64 " (checkBeforeUpdate)", m->limit.v, used);
         return 0;
 }
@@ -174,7 +174,7 @@ static int in_use(const char *dir, const char *rel, herr_t *err)
         if (cg_read(dir, "cgroup.procs", &procs, err) < 0)
                 return -1;
         if (*procs)
-                return herr_set(err, EBUSY, "cgroupsPath %s: already in use", rel);
+                return cg_fail(err, EBUSY, "cgroupsPath %s: already in use", rel);
         return 0;
 }
 

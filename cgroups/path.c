@@ -63,7 +63,7 @@ int cg_root_controllers(char **out, herr_t *err)
 {
         const char *root = cg_root();
         if (!root)
-                return herr_set(err, ENOENT, "this host has no cgroup v2 hierarchy");
+                return cg_fail(err, ENOENT, "this host has no cgroup v2 hierarchy");
         char p[PATH_MAX];
         snprintf(p, sizeof p, "%s/cgroup.controllers", root);
         return read_file(p, 65536, out, NULL, err);
@@ -90,14 +90,14 @@ int cg_own_cgroup(char *buf, size_t size, herr_t *err)
                         if (!strcmp(p, "/"))
                                 p = "";
                         if (strstr(p, "/.."))
-                                return herr_set(err, EINVAL, "/proc/self/cgroup: own cgroup '%s' is outside "
+                                return cg_fail(err, EINVAL, "/proc/self/cgroup: own cgroup '%s' is outside "
                                                 "this cgroup namespace", p);
                         snprintf(buf, size, "%s", p);
                         return 0;
                 }
                 line = nl ? nl + 1 : NULL;
         }
-        return herr_set(err, ENOENT, "/proc/self/cgroup: no cgroup v2 entry (0::)");
+        return cg_fail(err, ENOENT, "/proc/self/cgroup: no cgroup v2 entry (0::)");
 }
 
 static bool has_dotdot(const char *p)
@@ -111,7 +111,7 @@ static bool has_dotdot(const char *p)
 static int check_id(const char *id, herr_t *err)
 {
         if (!id || !*id || strchr(id, '/') || !strcmp(id, ".") || !strcmp(id, ".."))
-                return herr_set(err, EINVAL, "container id '%s' cannot name a cgroup", id ? id : "");
+                return cg_fail(err, EINVAL, "container id '%s' cannot name a cgroup", id ? id : "");
         return 0;
 }
 
@@ -119,12 +119,12 @@ int cg_resolve_path(const char *cgroups_path, const char *id, char **out, herr_t
 {
         const char *root = cg_root();
         if (!root)
-                return herr_set(err, ENOENT, "cgroupsPath: this host has no cgroup v2 hierarchy");
+                return cg_fail(err, ENOENT, "cgroupsPath: this host has no cgroup v2 hierarchy");
         const char *cp = cgroups_path && *cgroups_path ? cgroups_path : NULL;
         if (cp && has_dotdot(cp))
-                return herr_set(err, EINVAL, "cgroupsPath %s: '..' is not allowed", cp);
+                return cg_fail(err, EINVAL, "cgroupsPath %s: '..' is not allowed", cp);
         if (cp && cp[0] != '/' && strchr(cp, ':'))
-                return herr_set(err, EINVAL, "cgroupsPath %s: systemd slice:prefix:name paths are not "
+                return cg_fail(err, EINVAL, "cgroupsPath %s: systemd slice:prefix:name paths are not "
                                 "supported (husk manages cgroupfs itself)", cp);
         char own[PATH_MAX] = "";
         if ((!cp || cp[0] != '/') && cg_own_cgroup(own, sizeof own, err) < 0)
@@ -150,7 +150,7 @@ int cg_resolve_path(const char *cgroups_path, const char *id, char **out, herr_t
         *w = '\0';
         if (!strcmp(s, root)) {
                 free(s);
-                return herr_set(err, EINVAL, "cgroupsPath %s: is the cgroup root itself", cp ? cp : "");
+                return cg_fail(err, EINVAL, "cgroupsPath %s: is the cgroup root itself", cp ? cp : "");
         }
         *out = s;
         return 0;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "internal.h"
 #include "../common/fileutil.h"
 
 #define R "linux.resources."
@@ -65,7 +66,7 @@ static int mem_value(const char *field, int64_t v, char *buf, size_t size, herr_
                 return 0;
         }
         if (v < 0)
-                return herr_set(err, EINVAL, R "memory.%s: %" PRId64 " is negative (-1 means unlimited)",
+                return cg_fail(err, EINVAL, R "memory.%s: %" PRId64 " is negative (-1 means unlimited)",
                                 field, v);
         snprintf(buf, size, "%" PRId64, v);
         return 0;
@@ -77,13 +78,13 @@ static int plan_swap(struct cg_plan *p, const struct oci_memory *m, herr_t *err)
         if (swap == -1)
                 return add(p, err, 0, R "memory.swap", "memory.swap.max", "max");
         if (swap < 0)
-                return herr_set(err, EINVAL, R "memory.swap: %" PRId64 " is negative (-1 means unlimited)",
+                return cg_fail(err, EINVAL, R "memory.swap: %" PRId64 " is negative (-1 means unlimited)",
                                 swap);
         if (!m->limit.set || m->limit.v == -1)
-                return herr_set(err, EINVAL, R "memory.swap: a swap limit needs a memory limit "
+                return cg_fail(err, EINVAL, R "memory.swap: a swap limit needs a memory limit "
                                 "(OCI swap counts memory+swap)");
         if (swap < m->limit.v)
-                return herr_set(err, EINVAL, R "memory.swap: %" PRId64 " is below memory.limit %" PRId64
+                return cg_fail(err, EINVAL, R "memory.swap: %" PRId64 " is below memory.limit %" PRId64
                                 " (OCI swap counts memory+swap)", swap, m->limit.v);
         return add(p, err, 0, R "memory.swap", "memory.swap.max", "%" PRId64, swap - m->limit.v);
 }
@@ -92,13 +93,13 @@ static int plan_memory(struct cg_plan *p, const struct oci_memory *m, herr_t *er
 {
         char v[32];
         if (m->kernel.set && m->kernel.v > 0)
-                return herr_set(err, EINVAL, R "memory.kernel: cgroup v2 has no separate kernel memory limit");
+                return cg_fail(err, EINVAL, R "memory.kernel: cgroup v2 has no separate kernel memory limit");
         if (m->kernel_tcp.set && m->kernel_tcp.v > 0)
-                return herr_set(err, EINVAL, R "memory.kernelTCP: cgroup v2 has no kernel TCP memory limit");
+                return cg_fail(err, EINVAL, R "memory.kernelTCP: cgroup v2 has no kernel TCP memory limit");
         if (m->swappiness.set)
-                return herr_set(err, EINVAL, R "memory.swappiness: cgroup v2 has no per-cgroup swappiness");
+                return cg_fail(err, EINVAL, R "memory.swappiness: cgroup v2 has no per-cgroup swappiness");
         if (m->disable_oom_killer.set && m->disable_oom_killer.v)
-                return herr_set(err, EINVAL, R "memory.disableOOMKiller: cgroup v2 cannot disable the OOM killer");
+                return cg_fail(err, EINVAL, R "memory.disableOOMKiller: cgroup v2 cannot disable the OOM killer");
         if (m->limit.set) {
                 if (mem_value("limit", m->limit.v, v, sizeof v, err) < 0)
                         return -1;
@@ -133,12 +134,12 @@ static int plan_cpu_max(struct cg_plan *p, const struct oci_cpu *c, herr_t *err)
         if (c->period.set && c->period.v != 0) {
                 period = c->period.v;
                 if (period < 1000 || period > 1000000)
-                        return herr_set(err, EINVAL, R "cpu.period: %" PRIu64
+                        return cg_fail(err, EINVAL, R "cpu.period: %" PRIu64
                                         " is outside 1000..1000000 microseconds", period);
         }
         bool quota = c->quota.set && c->quota.v != 0 && c->quota.v != -1;
         if (quota && c->quota.v < 1000)
-                return herr_set(err, EINVAL, R "cpu.quota: %" PRId64
+                return cg_fail(err, EINVAL, R "cpu.quota: %" PRId64
                                 " is below 1000 microseconds (-1 means unlimited)", c->quota.v);
         if (quota)
                 return add(p, err, 0, R "cpu.quota", "cpu.max", "%" PRId64 " %" PRIu64, c->quota.v, period);
@@ -149,12 +150,12 @@ static int plan_cpu(struct cg_plan *p, const struct oci_cpu *c, herr_t *err)
 {
         if ((c->realtime_runtime.set && c->realtime_runtime.v != 0) ||
             (c->realtime_period.set && c->realtime_period.v != 0))
-                return herr_set(err, EINVAL, R "cpu.realtimeRuntime/realtimePeriod: cgroup v2 has no "
+                return cg_fail(err, EINVAL, R "cpu.realtimeRuntime/realtimePeriod: cgroup v2 has no "
                                 "realtime group scheduling");
         if (c->shares.set && c->shares.v != 0) {
                 uint64_t s = c->shares.v;
                 if (s < 2 || s > 262144)
-                        return herr_set(err, EINVAL, R "cpu.shares: %" PRIu64 " is outside 2..262144", s);
+                        return cg_fail(err, EINVAL, R "cpu.shares: %" PRIu64 " is outside 2..262144", s);
                 if (add(p, err, 0, R "cpu.shares", "cpu.weight", "%" PRIu64, 1 + ((s - 2) * 9999) / 262142) < 0)
                         return -1;
         }
@@ -162,26 +163,26 @@ static int plan_cpu(struct cg_plan *p, const struct oci_cpu *c, herr_t *err)
                 return -1;
         if (c->burst.set) {
                 if (c->quota.set && c->quota.v > 0 && c->burst.v > (uint64_t)c->quota.v)
-                        return herr_set(err, EINVAL, R "cpu.burst: %" PRIu64 " is larger than quota %" PRId64,
+                        return cg_fail(err, EINVAL, R "cpu.burst: %" PRIu64 " is larger than quota %" PRId64,
                                         c->burst.v, c->quota.v);
                 if (add(p, err, 0, R "cpu.burst", "cpu.max.burst", "%" PRIu64, c->burst.v) < 0)
                         return -1;
         }
         if (c->idle.set) {
                 if (c->idle.v != 0 && c->idle.v != 1)
-                        return herr_set(err, EINVAL, R "cpu.idle: %" PRId64 " is neither 0 nor 1", c->idle.v);
+                        return cg_fail(err, EINVAL, R "cpu.idle: %" PRId64 " is neither 0 nor 1", c->idle.v);
                 if (add(p, err, 0, R "cpu.idle", "cpu.idle", "%" PRId64, c->idle.v) < 0)
                         return -1;
         }
         if (c->cpus && *c->cpus) {
                 if (!valid_cpu_list(c->cpus))
-                        return herr_set(err, EINVAL, R "cpu.cpus: '%s' is not a list like 0-3,7", c->cpus);
+                        return cg_fail(err, EINVAL, R "cpu.cpus: '%s' is not a list like 0-3,7", c->cpus);
                 if (add(p, err, 0, R "cpu.cpus", "cpuset.cpus", "%s", c->cpus) < 0)
                         return -1;
         }
         if (c->mems && *c->mems) {
                 if (!valid_cpu_list(c->mems))
-                        return herr_set(err, EINVAL, R "cpu.mems: '%s' is not a list like 0-3,7", c->mems);
+                        return cg_fail(err, EINVAL, R "cpu.mems: '%s' is not a list like 0-3,7", c->mems);
                 if (add(p, err, 0, R "cpu.mems", "cpuset.mems", "%s", c->mems) < 0)
                         return -1;
         }
@@ -198,14 +199,14 @@ static uint64_t blkio_to_io_weight(uint64_t w)
 static int check_weight(const char *field, uint64_t w, herr_t *err)
 {
         if (w < 10 || w > 1000)
-                return herr_set(err, EINVAL, R "blockIO.%s: %" PRIu64 " is outside 10..1000", field, w);
+                return cg_fail(err, EINVAL, R "blockIO.%s: %" PRIu64 " is outside 10..1000", field, w);
         return 0;
 }
 
 static int check_dev(const char *field, int64_t major, int64_t minor, herr_t *err)
 {
         if (major < 0 || minor < 0 || major > 0xfff || minor > 0xfffff)
-                return herr_set(err, EINVAL, R "blockIO.%s: device %" PRId64 ":%" PRId64 " is not valid",
+                return cg_fail(err, EINVAL, R "blockIO.%s: device %" PRId64 ":%" PRId64 " is not valid",
                                 field, major, minor);
         return 0;
 }
@@ -213,7 +214,7 @@ static int check_dev(const char *field, int64_t major, int64_t minor, herr_t *er
 static int plan_io_weights(struct cg_plan *p, const struct oci_block_io *b, herr_t *err)
 {
         if (b->leaf_weight.set)
-                return herr_set(err, EINVAL, R "blockIO.leafWeight: cgroup v2 has no leaf weight");
+                return cg_fail(err, EINVAL, R "blockIO.leafWeight: cgroup v2 has no leaf weight");
         if (b->weight.set && b->weight.v != 0) {
                 if (check_weight("weight", b->weight.v, err) < 0)
                         return -1;
@@ -225,7 +226,7 @@ static int plan_io_weights(struct cg_plan *p, const struct oci_block_io *b, herr
         for (size_t i = 0; i < b->n_weight_device; i++) {
                 const struct oci_weight_device *d = &b->weight_device[i];
                 if (d->leaf_weight.set)
-                        return herr_set(err, EINVAL, R "blockIO.weightDevice[%zu].leafWeight: cgroup v2 has no "
+                        return cg_fail(err, EINVAL, R "blockIO.weightDevice[%zu].leafWeight: cgroup v2 has no "
                                         "leaf weight", i);
                 if (check_dev("weightDevice", d->major, d->minor, err) < 0)
                         return -1;
@@ -264,7 +265,7 @@ static int collect_throttle(struct io_max *devs, size_t *n, size_t cap, int k,
                         j++;
                 if (j == *n) {
                         if (*n == cap)
-                                return herr_set(err, E2BIG, R "blockIO: too many devices");
+                                return cg_fail(err, E2BIG, R "blockIO: too many devices");
                         memset(&devs[j], 0, sizeof devs[j]);
                         devs[j].major = t[i].major;
                         devs[j].minor = t[i].minor;
@@ -321,7 +322,7 @@ static int plan_hugetlb(struct cg_plan *p, const struct oci_resources *r, herr_t
         for (size_t i = 0; i < r->n_hugepage_limits; i++) {
                 const struct oci_hugepage_limit *h = &r->hugepage_limits[i];
                 if (!h->page_size || !valid_page_size(h->page_size))
-                        return herr_set(err, EINVAL, R "hugepageLimits[%zu].pageSize: '%s' is not like 2MB or 1GB",
+                        return cg_fail(err, EINVAL, R "hugepageLimits[%zu].pageSize: '%s' is not like 2MB or 1GB",
                                         i, h->page_size ? h->page_size : "");
                 char file[64];
                 snprintf(file, sizeof file, "hugetlb.%s.max", h->page_size);
@@ -339,13 +340,13 @@ static int plan_rdma(struct cg_plan *p, const struct oci_resources *r, herr_t *e
         for (size_t i = 0; i < r->n_rdma; i++) {
                 const struct oci_rdma *d = &r->rdma[i];
                 if (!d->device || !*d->device || strpbrk(d->device, " \t\n=/"))
-                        return herr_set(err, EINVAL, R "rdma: device name '%s' is not valid",
+                        return cg_fail(err, EINVAL, R "rdma: device name '%s' is not valid",
                                         d->device ? d->device : "");
                 if (!d->hca_handles.set && !d->hca_objects.set)
-                        return herr_set(err, EINVAL, R "rdma.%s: needs hcaHandles or hcaObjects", d->device);
+                        return cg_fail(err, EINVAL, R "rdma.%s: needs hcaHandles or hcaObjects", d->device);
                 if ((d->hca_handles.set && d->hca_handles.v > UINT32_MAX) ||
                     (d->hca_objects.set && d->hca_objects.v > UINT32_MAX))
-                        return herr_set(err, EINVAL, R "rdma.%s: limits are uint32", d->device);
+                        return cg_fail(err, EINVAL, R "rdma.%s: limits are uint32", d->device);
                 char h[40] = "", o[40] = "";
                 if (d->hca_handles.set)
                         snprintf(h, sizeof h, " hca_handle=%" PRIu64, d->hca_handles.v);
@@ -365,13 +366,13 @@ static int check_unified_key(const char *k, herr_t *err)
         const char *dot = k ? strchr(k, '.') : NULL;
         if (!k || !dot || dot == k || !dot[1] || strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(k) ||
             strstr(k, ".."))
-                return herr_set(err, EINVAL, R "unified: key '%s' is not a cgroup file name "
+                return cg_fail(err, EINVAL, R "unified: key '%s' is not a cgroup file name "
                                 "like memory.high", k ? k : "");
         if (!strncmp(k, "cgroup.", 7)) {
                 for (size_t i = 0; i < ARRAY_SIZE(cgroup_core_allowed); i++)
                         if (!strcmp(k, cgroup_core_allowed[i]))
                                 return 0;
-                return herr_set(err, EPERM, R "unified: key '%s' is managed by husk and cannot be set", k);
+                return cg_fail(err, EPERM, R "unified: key '%s' is managed by husk and cannot be set", k);
         }
         return 0;
 }
@@ -397,7 +398,7 @@ int cg_plan(const struct oci_resources *r, struct cg_plan *plan, herr_t *err)
         if (!r)
                 return 0;
         if (r->network && (r->network->class_id.set || r->network->n_priorities))
-                return herr_set(err, EINVAL, R "network: classID/priorities are cgroup v1 only");
+                return cg_fail(err, EINVAL, R "network: classID/priorities are cgroup v1 only");
         int rc = 0;
         if (r->memory)
                 rc = plan_memory(plan, r->memory, err);
@@ -405,7 +406,7 @@ int cg_plan(const struct oci_resources *r, struct cg_plan *plan, herr_t *err)
                 rc = plan_cpu(plan, r->cpu, err);
         if (rc == 0 && r->pids) {
                 if (r->pids->limit < -1)
-                        rc = herr_set(err, EINVAL, R "pids.limit: %" PRId64 " is negative (-1 means unlimited)",
+                        rc = cg_fail(err, EINVAL, R "pids.limit: %" PRId64 " is negative (-1 means unlimited)",
                                       r->pids->limit);
                 else if (r->pids->limit == -1)
                         rc = add(plan, err, 0, R "pids.limit", "pids.max", "max");
@@ -458,7 +459,7 @@ int cg_plan_check(const struct cg_plan *plan, const char *offered, herr_t *err)
                 if (o) {
                         o[strcspn(o, "\n")] = '\0';
                 }
-                return herr_set(err, ENOTSUP, "%s: cgroup v2 controller '%s' is not available "
+                return cg_fail(err, ENOTSUP, "%s: cgroup v2 controller '%s' is not available "
                                 "(this host offers: %s)", plan->w[i].field, c, o && *o ? o : "none");
         }
         return 0;
@@ -475,7 +476,7 @@ int cg_plan_apply(const struct cg_plan *plan, const char *dir, herr_t *err)
                 if (fd < 0 && errno == ENOENT && (w->flags & CG_W_OPTIONAL))
                         continue;
                 if (fd < 0 && errno == ENOENT)
-                        return herr_set(err, ENOENT, "%s: %s/%s does not exist (not supported by this kernel "
+                        return cg_fail(err, ENOENT, "%s: %s/%s does not exist (not supported by this kernel "
                                         "or controller not enabled)", w->field, dir, w->file);
                 if (fd < 0)
                         return herr_sys(err, "%s: open %s/%s", w->field, dir, w->file);
