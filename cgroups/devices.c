@@ -113,14 +113,25 @@ int cg_devices_prog(const struct oci_device_cgroup *rules, size_t n, void **insn
         p[k++] = ALU_K(BPF_RSH, 3, 16);
         p[k++] = LDX_W(4, 1, 4);
         p[k++] = LDX_W(5, 1, 8);
-        for (size_t i = n; i-- > 0;) {
+        /* Validate every rule, even those a catch-all makes irrelevant. */
+        for (size_t i = 0; i < n; i++) {
                 struct rule r = {0};
                 if (parse_rule(&rules[i], i, &r, err) < 0)
                         return -1;
-                k += emit_rule(p + k, &r);
         }
-        p[k++] = ALU_K(BPF_MOV, 0, 0);
-        p[k++] = EXIT();
+        bool catch_all = false;
+        for (size_t i = n; i-- > 0 && !catch_all;) {
+                struct rule r = {0};
+                parse_rule(&rules[i], i, &r, err);
+                k += emit_rule(p + k, &r);
+                /* The verifier refuses unreachable code after a rule that
+                 * matches everything. */
+                catch_all = !r.type && r.access == 7 && r.major < 0 && r.minor < 0;
+        }
+        if (!catch_all) {
+                p[k++] = ALU_K(BPF_MOV, 0, 0);
+                p[k++] = EXIT();
+        }
         *insns = TAKE_PTR(p);
         *n_insns = k;
         return 0;

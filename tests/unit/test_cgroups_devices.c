@@ -50,6 +50,26 @@ static int run(const struct bpf_insn *p, size_t n, uint32_t type, uint32_t acces
 #define WR BPF_DEVCG_ACC_WRITE
 #define MK BPF_DEVCG_ACC_MKNOD
 
+/* The kernel verifier refuses unreachable instructions: check them here. */
+static void all_reachable(const struct bpf_insn *p, size_t n)
+{
+        bool seen[256] = {false};
+        cr_assert_leq(n, 256);
+        seen[0] = true;
+        for (size_t pc = 0; pc < n; pc++) {
+                if (!seen[pc])
+                        cr_assert_fail("instruction %zu is unreachable", pc);
+                uint8_t cls = BPF_CLASS(p[pc].code), op = BPF_OP(p[pc].code);
+                if (cls == BPF_JMP && op == BPF_EXIT)
+                        continue;
+                if (pc + 1 < n)
+                        seen[pc + 1] = true;
+                if (cls == BPF_JMP && pc + 1 + p[pc].off < n)
+                        seen[pc + 1 + p[pc].off] = true;
+        }
+        cr_assert_eq(BPF_OP(p[n - 1].code), BPF_EXIT, "the program must end with exit");
+}
+
 static struct bpf_insn *prog;
 static size_t n_prog;
 
@@ -59,6 +79,7 @@ static void gen(const struct oci_device_cgroup *rules, size_t n)
         free(prog);
         prog = NULL;
         cr_assert_eq(cg_devices_prog(rules, n, (void **)&prog, &n_prog, &e), 0, "%s", e.msg);
+        all_reachable(prog, n_prog);
 }
 
 static void fini(void)
