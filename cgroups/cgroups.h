@@ -29,6 +29,11 @@ int cg_resolve_path(const char *cgroups_path, const char *id, char **out, herr_t
  * nothing is left behind. */
 int cg_create(const char *dir, const struct oci_resources *res, herr_t *err);
 
+/* cg_create() that also records the container id on the cgroup (xattr
+ * trusted.husk.owner) and refuses a cgroup recorded for another id, even an
+ * empty one: "cgroupsPath /x: already in use by container other". */
+int cg_create_owned(const char *dir, const char *id, const struct oci_resources *res, herr_t *err);
+
 /* Open the cgroup directory (O_DIRECTORY|O_CLOEXEC) for clone3
  * CLONE_INTO_CGROUP. */
 int cg_open(const char *dir, herr_t *err);
@@ -116,8 +121,11 @@ int cg_devices_apply(const char *dir, const struct oci_device_cgroup *rules,
 /* ------------------------------------------------------------ more */
 
 /* fork() that starts the child inside the cgroup open as cgroup_fd
- * (clone3 CLONE_INTO_CGROUP, or fork()+cg_enter on older kernels).
- * Returns 0 in the child, the pid in the parent. */
+ * (clone3 CLONE_INTO_CGROUP, or fork()+cg_enter on older kernels; env
+ * HUSK_CGROUP_NO_CLONE3=1 forces the fallback for tests).
+ * Returns 0 in the child, the pid in the parent. The raw clone3 does not
+ * run glibc's atfork handlers: in a multi-threaded caller the child must
+ * only use async-signal-safe functions until it execs. */
 pid_t cg_clone_into(int cgroup_fd, herr_t *err);
 
 #define CG_MAX_IO_DEVICES 16

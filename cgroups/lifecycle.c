@@ -184,6 +184,9 @@ static pid_t fork_and_enter(int cgroup_fd, herr_t *err)
 pid_t cg_clone_into(int cgroup_fd, herr_t *err)
 {
 #ifdef SYS_clone3
+        const char *no = getenv("HUSK_CGROUP_NO_CLONE3");
+        if (no && !strcmp(no, "1"))
+                return fork_and_enter(cgroup_fd, err);
         struct clone_args args = {
                 .flags = CLONE_INTO_CGROUP,
                 .exit_signal = SIGCHLD,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
@@ -192,7 +193,32 @@ static void undo_mkdirs(char *dir, size_t first_len)
         }
 }
 
+#define OWNER_XATTR "trusted.husk.owner"
+
+/* Refuse a cgroup that another container claimed (cg_create_owned). */
+static int check_owner(const char *dir, const char *rel, const char *id, herr_t *err)
+{
+        char owner[256];
+        ssize_t n = getxattr(dir, OWNER_XATTR, owner, sizeof owner - 1);
+        if (n < 0)
+                return 0;   /* unclaimed, or no xattr support */
+        owner[n] = '\0';
+        if (strcmp(owner, id))
+                return cg_fail(err, EBUSY, "cgroupsPath %s: already in use by container %s", rel, owner);
+        return 0;
+}
+
+static void claim(const char *dir, const char *id)
+{
+        setxattr(dir, OWNER_XATTR, id, strlen(id), 0);   /* best effort */
+}
+
 int cg_create(const char *dir, const struct oci_resources *res, herr_t *err)
+{
+        return cg_create_owned(dir, NULL, res, err);
+}
+
+int cg_create_owned(const char *dir, const char *id, const struct oci_resources *res, herr_t *err)
 {
         const char *rel;
         if (below_root(dir, &rel, err) < 0)
@@ -209,7 +235,7 @@ int cg_create(const char *dir, const struct oci_resources *res, herr_t *err)
         if (rc < 0)
                 return -1;
         struct stat st;
-        if (stat(dir, &st) == 0 && in_use(dir, rel, err) < 0)
+        if (stat(dir, &st) == 0 && (in_use(dir, rel, err) < 0 || (id && check_owner(dir, rel, id, err) < 0)))
                 return -1;
 
         char path[PATH_MAX];
@@ -240,6 +266,8 @@ int cg_create(const char *dir, const struct oci_resources *res, herr_t *err)
                         undo_mkdirs(path, first);
                 return -1;
         }
+        if (id)
+                claim(dir, id);
         return 0;
 }
 

@@ -132,6 +132,44 @@ Test(cgroups_native, clone_into_places_child)
         waitpid(pid, NULL, 0);
 }
 
+Test(cgroups_native, fork_fallback_places_child)
+{
+        setenv("HUSK_CGROUP_NO_CLONE3", "1", 1);
+        char *dir = sub("fallback");
+        herr_t e;
+        cr_assert_eq(cg_create(dir, NULL, &e), 0, "%s", e.msg);
+        pid_t pid = spawn_in(dir, NULL);
+        pid_t *pids = NULL;
+        size_t n = 0;
+        cr_assert_eq(cg_pids(dir, &pids, &n, &e), 0, "%s", e.msg);
+        cr_assert_eq(n, 1);
+        cr_assert_eq(pids[0], pid);
+        free(pids);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        unsetenv("HUSK_CGROUP_NO_CLONE3");
+}
+
+Test(cgroups_native, default_parent_goes_with_last_container)
+{
+        setenv("HUSK_CGROUP_SELF", top + strlen(cg_root()), 1);
+        char *a = NULL, *b = NULL;
+        herr_t e;
+        cr_assert_eq(cg_resolve_path(NULL, "ca", &a, &e), 0, "%s", e.msg);
+        cr_assert_eq(cg_resolve_path(NULL, "cb", &b, &e), 0, "%s", e.msg);
+        cr_assert_str_eq(a, sub("husk/ca"));
+        cr_assert_eq(cg_create_owned(a, "ca", NULL, &e), 0, "%s", e.msg);
+        cr_assert_eq(cg_create_owned(b, "cb", NULL, &e), 0, "%s", e.msg);
+        cr_assert_eq(cg_create_owned(a, "cb", NULL, &e), -1, "cb must not take ca's cgroup");
+        cr_assert_eq(cg_destroy(a, &e), 0, "%s", e.msg);
+        cr_assert_eq(access(sub("husk"), F_OK), 0, "husk/ still holds cb");
+        cr_assert_eq(cg_destroy(b, &e), 0, "%s", e.msg);
+        cr_assert_eq(access(sub("husk"), F_OK), -1, "empty husk/ left behind");
+        free(a);
+        free(b);
+        unsetenv("HUSK_CGROUP_SELF");
+}
+
 Test(cgroups_native, create_refuses_cgroup_in_use)
 {
         char *dir = sub("busy");

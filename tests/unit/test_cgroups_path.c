@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "../../cgroups/cgroups.h"
@@ -155,4 +156,21 @@ Test(cgroups_path, create_outside_root_is_refused)
         cr_assert_eq(cg_create("/tmp/elsewhere-husk", NULL, &e), -1);
         cr_assert_not_null(strstr(e.msg, "not below the cgroup v2 root"), "%s", e.msg);
         cr_assert_eq(access("/tmp/elsewhere-husk", F_OK), -1);
+}
+
+Test(cgroups_path, create_refuses_cgroup_of_another_container)
+{
+        char dir[256];
+        snprintf(dir, sizeof dir, "%s/pods/shared", root);
+        herr_t e;
+        cr_assert_eq(cg_create_owned(dir, "first", NULL, &e), 0, "%s", e.msg);
+        char owner[64] = "";
+        if (getxattr(dir, "trusted.husk.owner", owner, sizeof owner) < 0)
+                cr_skip_test("no trusted xattrs on %s", root);
+        cr_assert_str_eq(owner, "first");
+        put("/pods/shared/cgroup.procs", "");   /* empty: no process, still claimed */
+        cr_assert_eq(cg_create_owned(dir, "second", NULL, &e), -1);
+        cr_assert_str_eq(e.msg, "cgroupsPath /pods/shared: already in use by container first");
+        cr_assert(exists("/pods/shared"), "the first container's cgroup stays");
+        cr_assert_eq(cg_create_owned(dir, "first", NULL, &e), 0, "the owner may create again: %s", e.msg);
 }
