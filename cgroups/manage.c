@@ -81,8 +81,12 @@ static int enable_in(const char *parent, const char *ctrl, herr_t *err)
         if (cg_path(p, parent, "cgroup.subtree_control", err) < 0)
                 return -1;
         snprintf(v, sizeof v, "+%s", ctrl);
-        if (write_file_str(p, v, err) < 0)
+        if (write_file_str(p, v, err) < 0) {
+                if (err && err->errnum == EBUSY)
+                        return herr_prefix(err, "enabling controller '%s' (cgroup v2 allows controllers "
+                                           "below %s only while it holds no processes)", ctrl, parent);
                 return herr_prefix(err, "enabling controller '%s'", ctrl);
+        }
         return 0;
 }
 
@@ -176,6 +180,11 @@ static int in_use(const char *dir, const char *rel, herr_t *err)
                 return -1;
         if (*procs)
                 return cg_fail(err, EBUSY, "cgroupsPath %s: already in use", rel);
+        _cleanup_free_ char *ev = NULL;
+        uint64_t frozen = 0;
+        herr_t ignore;
+        if (cg_read(dir, "cgroup.events", &ev, &ignore) == 0 && cg_kv(ev, "frozen", &frozen) && frozen == 1)
+                return cg_fail(err, EBUSY, "cgroupsPath %s: the cgroup is frozen", rel);
         return 0;
 }
 

@@ -213,6 +213,18 @@ Test(cgroups_native, signal_all_and_kill)
         cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 }
 
+Test(cgroups_native, create_refuses_frozen_cgroup)
+{
+        char *dir = sub("cold");
+        herr_t e;
+        cr_assert_eq(cg_create(dir, NULL, &e), 0, "%s", e.msg);
+        cr_assert_eq(cg_freeze(dir, true, &e), 0, "%s", e.msg);
+        cr_assert_eq(cg_create(dir, NULL, &e), -1);
+        cr_assert_not_null(strstr(e.msg, ": the cgroup is frozen"), "%s", e.msg);
+        cr_assert_eq(cg_freeze(dir, false, &e), 0, "%s", e.msg);
+        cr_assert_eq(cg_create(dir, NULL, &e), 0, "%s", e.msg);
+}
+
 Test(cgroups_native, freeze_stops_a_busy_child)
 {
         char *dir = sub("frz");
