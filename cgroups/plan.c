@@ -119,13 +119,28 @@ static int plan_memory(struct cg_plan *p, const struct oci_memory *m, herr_t *er
 
 /* --------------------------------------------------------------- cpu */
 
+/* "0-3,7": numbers and ascending ranges separated by single commas. */
 static bool valid_cpu_list(const char *s)
 {
-        /* "0-3,7": numbers, ranges, commas; empty means "inherit". */
-        for (const char *c = s; *c; c++)
-                if (!((*c >= '0' && *c <= '9') || *c == ',' || *c == '-'))
+        for (const char *c = s;;) {
+                char *end;
+                if (*c < '0' || *c > '9')
                         return false;
-        return true;
+                unsigned long a = strtoul(c, &end, 10), b = a;
+                if (*end == '-') {
+                        c = end + 1;
+                        if (*c < '0' || *c > '9')
+                                return false;
+                        b = strtoul(c, &end, 10);
+                }
+                if (b < a || b > 65535)
+                        return false;
+                if (*end == '\0')
+                        return true;
+                if (*end != ',')
+                        return false;
+                c = end + 1;
+        }
 }
 
 static int plan_cpu_max(struct cg_plan *p, const struct oci_cpu *c, herr_t *err)

@@ -169,6 +169,21 @@ Test(cgroups_plan, cpu_errors)
         expect_error(&r, "cpu.idle: 2 is neither 0 nor 1");
         c = (struct oci_cpu){.cpus = "0-3;rm"};
         expect_error(&r, "cpu.cpus: '0-3;rm'");
+        const char *bad[] = {"3-1", "1,", ",1", "1--2", "-1", "1,,2", "0-", "1 2", "99999"};
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                c = (struct oci_cpu){.mems = (char *)bad[i]};
+                char needle[64];
+                snprintf(needle, sizeof needle, "linux.resources.cpu.mems: '%s' is not a list", bad[i]);
+                expect_error(&r, needle);
+        }
+        const char *good[] = {"0", "0-3,7", "1,3,5-6", "10-10"};
+        for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+                c = (struct oci_cpu){.cpus = (char *)good[i]};
+                struct cg_plan p;
+                herr_t e;
+                cr_assert_eq(cg_plan(&r, &p, &e), 0, "%s: %s", good[i], e.msg);
+                cg_plan_free(&p);
+        }
         c = (struct oci_cpu){.realtime_runtime = {true, 950000}};
         expect_error(&r, "realtime");
 }
