@@ -118,6 +118,11 @@ int cg_devices_prog(const struct oci_device_cgroup *rules, size_t n,
 int cg_devices_apply(const char *dir, const struct oci_device_cgroup *rules,
                      size_t n, herr_t *err);
 
+/* Allow rules for the devices every container gets (runtime-spec "Default
+ * Devices" plus /dev/pts/N and mknod). The runtime appends them after the
+ * config's rules (later rules win) and passes the whole list. */
+size_t cg_default_device_rules(const struct oci_device_cgroup **rules);
+
 /* ------------------------------------------------------------ more */
 
 /* fork() that starts the child inside the cgroup open as cgroup_fd

@@ -228,3 +228,21 @@ int cg_devices_apply(const char *dir, const struct oci_device_cgroup *rules, siz
                         return -1;
         return 0;
 }
+
+/* The runtime-spec default devices (null, zero, full, random, urandom, tty,
+ * console, ptmx), the pty slaves (c 136:*), and mknod of any node (opening
+ * still needs a rule), as allow rules. */
+#define DEV(t, ma, mi, a) {.allow = true, .type = (char *)(t), .major = {ma >= 0, ma}, \
+                           .minor = {mi >= 0, mi}, .access = (char *)(a)}
+static const struct oci_device_cgroup default_rules[] = {
+        DEV("c", -1, -1, "m"), DEV("b", -1, -1, "m"),
+        DEV("c", 1, 3, "rwm"), DEV("c", 1, 5, "rwm"), DEV("c", 1, 7, "rwm"),
+        DEV("c", 1, 8, "rwm"), DEV("c", 1, 9, "rwm"), DEV("c", 5, 0, "rwm"),
+        DEV("c", 5, 1, "rwm"), DEV("c", 5, 2, "rwm"), DEV("c", 136, -1, "rwm"),
+};
+
+size_t cg_default_device_rules(const struct oci_device_cgroup **rules)
+{
+        *rules = default_rules;
+        return ARRAY_SIZE(default_rules);
+}

@@ -168,3 +168,21 @@ Test(cgroups_devices, invalid_rules_are_errors)
         cr_assert_not_null(strstr(e.msg, "devices[0]: device -4:-1 is not valid"), "%s", e.msg);
         cr_assert_null(p);
 }
+
+Test(cgroups_devices, default_rules_after_deny_all)
+{
+        const struct oci_device_cgroup *d;
+        size_t nd = cg_default_device_rules(&d);
+        struct oci_device_cgroup r[32] = {{.allow = false, .access = "rwm"}};
+        cr_assert_lt(nd, 31);
+        memcpy(r + 1, d, nd * sizeof *d);
+        gen(r, nd + 1);
+        const uint32_t open_ok[][2] = {{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}, {5, 0}, {5, 1}, {5, 2}, {136, 4}};
+        for (size_t i = 0; i < sizeof open_ok / sizeof open_ok[0]; i++)
+                cr_assert_eq(run(prog, n_prog, C, RD | WR, open_ok[i][0], open_ok[i][1]), 1, "c %u:%u",
+                             open_ok[i][0], open_ok[i][1]);
+        cr_assert_eq(run(prog, n_prog, C, RD, 1, 1), 0, "/dev/mem stays closed");
+        cr_assert_eq(run(prog, n_prog, C, RD, 10, 200), 0, "/dev/net/tun needs a config rule");
+        cr_assert_eq(run(prog, n_prog, B, MK, 8, 0), 1, "mknod is allowed");
+        cr_assert_eq(run(prog, n_prog, B, RD, 8, 0), 0, "opening a disk is not");
+}

@@ -104,6 +104,23 @@ Test(cgroups_native_dev, device_filter_denies_null_allows_zero)
         cr_assert_eq(cg_destroy(dir, &e), 0, "%s", e.msg);
 }
 
+Test(cgroups_native_dev, default_rules_load_and_work)
+{
+        char dir[300];
+        snprintf(dir, sizeof dir, "%s/defaults", top);
+        const struct oci_device_cgroup *d;
+        size_t nd = cg_default_device_rules(&d);
+        struct oci_device_cgroup rules[32] = {{.allow = false, .access = "rwm"}};
+        memcpy(rules + 1, d, nd * sizeof *d);
+        struct oci_resources r = {.devices = rules, .n_devices = nd + 1};
+        herr_t e;
+        cr_assert_eq(cg_create(dir, &r, &e), 0, "%s", e.msg);
+        cr_assert_eq(try_open(dir, "/dev/null", 0), 0);
+        cr_assert_eq(try_open(dir, "/dev/urandom", 0), 0);
+        cr_assert_eq(try_open(dir, "/dev/kmsg", EPERM), 0, "/dev/kmsg (c 1:11) must be denied");
+        cr_assert_eq(try_open(top, "/dev/kmsg", 0), 0, "/dev/kmsg opens outside");
+}
+
 /* "hugetlb.2MB.max" -> "2MB" for each size the child cgroup offers. */
 static size_t hugepage_sizes(const char *dir, char sizes[][16], size_t max)
 {
