@@ -480,6 +480,23 @@ int cg_plan_check(const struct cg_plan *plan, const char *offered, herr_t *err)
         return 0;
 }
 
+/* One write() per line: the kernel parses a single line per write in
+ * files like io.max or rdma.max ("259:0 rbps=1\n253:0 wiops=2"). */
+static int write_lines(int fd, const char *v)
+{
+        if (!*v)
+                return write_all(fd, v, 0);
+        for (const char *l = v; *l;) {
+                size_t n = strcspn(l, "\n");
+                if (l[n] == '\n')
+                        n++;
+                if (write_all(fd, l, n) < 0)
+                        return -1;
+                l += n;
+        }
+        return 0;
+}
+
 int cg_plan_apply(const struct cg_plan *plan, const char *dir, herr_t *err)
 {
         _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -495,7 +512,7 @@ int cg_plan_apply(const struct cg_plan *plan, const char *dir, herr_t *err)
                                         "or controller not enabled)", w->field, dir, w->file);
                 if (fd < 0)
                         return herr_sys(err, "%s: open %s/%s", w->field, dir, w->file);
-                if (write_all(fd, w->value, strlen(w->value)) < 0)
+                if (write_lines(fd, w->value) < 0)
                         return herr_sys(err, "%s: write '%s' to %s/%s", w->field, w->value, dir, w->file);
         }
         return 0;

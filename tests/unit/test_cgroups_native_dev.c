@@ -182,6 +182,17 @@ Test(cgroups_native_dev, hugetlb_limits)
                 cr_assert_eq(strtoull(v, NULL, 10), 3 * page_bytes(sizes[i]), "%s: %s", f, v);
                 free(v);
         }
+        /* unified is written verbatim, after the typed fields. */
+        char key[64], val[32], f[600], *v = NULL;
+        snprintf(key, sizeof key, "hugetlb.%s.max", sizes[0]);
+        snprintf(val, sizeof val, "%lu", (unsigned long)page_bytes(sizes[0]));
+        struct oci_kv kv = {key, val};
+        r = (struct oci_resources){.unified = &kv, .n_unified = 1};
+        cr_assert_eq(cg_apply(dir, &r, &e), 0, "%s", e.msg);
+        snprintf(f, sizeof f, "%s/%s", dir, key);
+        cr_assert_eq(read_file(f, 64, &v, NULL, &e), 0, "%s", e.msg);
+        cr_assert_eq(strtoull(v, NULL, 10), page_bytes(sizes[0]), "%s: %s", f, v);
+        free(v);
         struct oci_hugepage_limit bad = {"3MB", 1 << 22};
         r = (struct oci_resources){.hugepage_limits = &bad, .n_hugepage_limits = 1};
         cr_assert_eq(cg_apply(dir, &r, &e), -1);
