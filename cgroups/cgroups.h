@@ -77,7 +77,7 @@ int cg_destroy(const char *dir, herr_t *err);
  *   rdma -> rdma.max "dev hca_handle=N hca_object=N".
  *   network -> error (v1 only).
  *   unified -> verbatim, written last; keys are "<controller>.<name>" of
- *   [a-z0-9_.-], no "/" or ".."; "cgroup." keys other than
+ *   [A-Za-z0-9_.-], no "/" or ".."; "cgroup." keys other than
  *   cgroup.max.depth, cgroup.max.descendants and cgroup.pressure are
  *   refused (cgroup.procs, cgroup.subtree_control, ... belong to husk). */
 

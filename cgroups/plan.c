@@ -379,7 +379,7 @@ static const char *const cgroup_core_allowed[] = {"cgroup.max.depth", "cgroup.ma
 static int check_unified_key(const char *k, herr_t *err)
 {
         const char *dot = k ? strchr(k, '.') : NULL;
-        if (!k || !dot || dot == k || !dot[1] || strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(k) ||
+        if (!k || !dot || dot == k || !dot[1] || strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(k) ||
             strstr(k, ".."))
                 return cg_fail(err, EINVAL, R "unified: key '%s' is not a cgroup file name "
                                 "like memory.high", k ? k : "");

@@ -277,15 +277,16 @@ Test(cgroups_plan, network_is_v1_only)
 Test(cgroups_plan, unified_verbatim_and_key_validation)
 {
         struct oci_kv kv[] = {{"memory.high", "1073741824"}, {"io.max", "259:0 rbps=2097152\n253:0 wiops=120"},
-                              {"cgroup.max.depth", "3"}};
-        struct oci_resources r = {.unified = kv, .n_unified = 3};
+                              {"cgroup.max.depth", "3"}, {"hugetlb.1GB.max", "1073741824"}};
+        struct oci_resources r = {.unified = kv, .n_unified = 4};
         herr_t e;
         cr_assert_eq(plan_apply(&r, &e), 0, "%s", e.msg);
         cr_assert_str_eq(slurp("memory.high"), "1073741824");
         cr_assert_str_eq(slurp("io.max"), "259:0 rbps=2097152\n253:0 wiops=120");
         cr_assert_str_eq(slurp("cgroup.max.depth"), "3");
+        cr_assert_str_eq(slurp("hugetlb.1GB.max"), "1073741824");
         const char *bad[] = {"cgroup.procs", "cgroup.subtree_control", "cgroup.threads", "cgroup.kill",
-                             "../memory.max", "memory/../../x", "nodot", ".max", "memory.", "Memory.max",
+                             "../memory.max", "memory/../../x", "nodot", ".max", "memory.", "memory.max x", "memory.max\n",
                              "memory..max"};
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
                 struct oci_kv one = {(char *)bad[i], "1"};
