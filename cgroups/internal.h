@@ -21,6 +21,10 @@ static inline int cg_fail_num(herr_t *e, int num)
 int cg_own_cgroup(char *buf, size_t size, herr_t *err);
 /* dir/file into buf (PATH_MAX); -1 (ENAMETOOLONG) when too long. */
 int cg_path(char *buf, const char *dir, const char *file, herr_t *err);
+/* Parse /proc/self/cgroup content: the "0::" path, "" for the root. */
+int cg_parse_own_cgroup(const char *content, char *buf, size_t size, herr_t *err);
+/* The first cgroup2 mount point listed in a mountinfo file. */
+bool cg_find_cgroup2_mount(const char *mountinfo, char *buf, size_t size);
 /* Read dir/file into a malloc'ed string. */
 int cg_read(const char *dir, const char *file, char **out, herr_t *err);
 /* Find "key value" in a flat-keyed file's content; false when absent. */

@@ -19,10 +19,9 @@ static bool is_cgroup2(const char *path)
         return statfs(path, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
 }
 
-/* The first cgroup2 mount point in /proc/self/mountinfo. */
-static bool scan_mountinfo(char *buf, size_t size)
+bool cg_find_cgroup2_mount(const char *mountinfo, char *buf, size_t size)
 {
-        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        _cleanup_fclose_ FILE *f = fopen(mountinfo, "re");
         if (!f)
                 return false;
         char line[4096];
@@ -54,7 +53,7 @@ const char *cg_root(void)
                 return strcpy(root, "/sys/fs/cgroup");
         if (is_cgroup2("/sys/fs/cgroup/unified"))
                 return strcpy(root, "/sys/fs/cgroup/unified");
-        if (scan_mountinfo(root, sizeof root))
+        if (cg_find_cgroup2_mount("/proc/self/mountinfo", root, sizeof root))
                 return root;
         return NULL;
 }
@@ -81,23 +80,30 @@ int cg_own_cgroup(char *buf, size_t size, herr_t *err)
         _cleanup_free_ char *s = NULL;
         if (read_file("/proc/self/cgroup", 65536, &s, NULL, err) < 0)
                 return -1;
-        for (char *line = s; line && *line;) {
-                char *nl = strchr(line, '\n');
-                if (nl)
-                        *nl = '\0';
+        if (cg_parse_own_cgroup(s, buf, size, err) < 0)
+                return herr_prefix(err, "/proc/self/cgroup");
+        return 0;
+}
+
+int cg_parse_own_cgroup(const char *content, char *buf, size_t size, herr_t *err)
+{
+        for (const char *line = content; line && *line;) {
+                size_t n = strcspn(line, "\n");
                 if (!strncmp(line, "0::", 3)) {
                         const char *p = line + 3;
-                        if (!strcmp(p, "/"))
-                                p = "";
-                        if (strstr(p, "/.."))
-                                return cg_fail(err, EINVAL, "/proc/self/cgroup: own cgroup '%s' is outside "
-                                                "this cgroup namespace", p);
-                        snprintf(buf, size, "%s", p);
+                        size_t len = n - 3;
+                        if (len == 1 && *p == '/')
+                                len = 0;
+                        if (memmem(p, len, "/..", 3) || len >= size)
+                                return cg_fail(err, EINVAL, "own cgroup '%.*s' is outside this cgroup "
+                                               "namespace or too long", (int)len, p);
+                        memcpy(buf, p, len);
+                        buf[len] = '\0';
                         return 0;
                 }
-                line = nl ? nl + 1 : NULL;
+                line = line[n] ? line + n + 1 : NULL;
         }
-        return cg_fail(err, ENOENT, "/proc/self/cgroup: no cgroup v2 entry (0::)");
+        return cg_fail(err, ENOENT, "no cgroup v2 entry (0::)");
 }
 
 static bool has_dotdot(const char *p)

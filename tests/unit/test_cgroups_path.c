@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../../cgroups/cgroups.h"
+#include "../../cgroups/internal.h"
 #include "../../common/fileutil.h"
 
 static char root[64];
@@ -173,4 +174,37 @@ Test(cgroups_path, create_refuses_cgroup_of_another_container)
         cr_assert_str_eq(e.msg, "cgroupsPath /pods/shared: already in use by container first");
         cr_assert(exists("/pods/shared"), "the first container's cgroup stays");
         cr_assert_eq(cg_create_owned(dir, "first", NULL, &e), 0, "the owner may create again: %s", e.msg);
+}
+
+Test(cgroups_path, own_cgroup_from_proc_self_cgroup)
+{
+        char buf[256];
+        herr_t e;
+        cr_assert_eq(cg_parse_own_cgroup("0::/\n", buf, sizeof buf, &e), 0, "%s", e.msg);
+        cr_assert_str_eq(buf, "");
+        cr_assert_eq(cg_parse_own_cgroup("9:name=systemd:/\n4:memory:/m\n0::/user.slice/s.scope\n", buf,
+                                         sizeof buf, &e), 0, "%s", e.msg);
+        cr_assert_str_eq(buf, "/user.slice/s.scope");
+        cr_assert_eq(cg_parse_own_cgroup("0::/a/b", buf, sizeof buf, &e), 0, "%s", e.msg);
+        cr_assert_str_eq(buf, "/a/b");
+        cr_assert_eq(cg_parse_own_cgroup("4:memory:/m\n", buf, sizeof buf, &e), -1);
+        cr_assert_str_eq(e.msg, "no cgroup v2 entry (0::)");
+        cr_assert_eq(cg_parse_own_cgroup("0::/../outside\n", buf, sizeof buf, &e), -1);
+        cr_assert_not_null(strstr(e.msg, "outside this cgroup namespace"), "%s", e.msg);
+}
+
+Test(cgroups_path, cgroup2_mount_from_mountinfo)
+{
+        char mi[256], buf[256];
+        snprintf(mi, sizeof mi, "%s/mountinfo", root);
+        put("/mountinfo",
+            "22 1 0:21 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n"
+            "25 22 0:23 / /sys/fs/cgroup ro,nosuid shared:9 - tmpfs tmpfs ro,mode=755\n"
+            "26 25 0:24 / /sys/fs/cgroup/memory rw shared:10 - cgroup cgroup rw,memory\n"
+            "27 25 0:25 / /run/my\\040cg rw shared:11 - cgroup2 cgroup2 rw\n"
+            "28 25 0:26 / /run/cg2 rw shared:12 - cgroup2 cgroup2 rw,nsdelegate\n");
+        cr_assert(cg_find_cgroup2_mount(mi, buf, sizeof buf));
+        cr_assert_str_eq(buf, "/run/cg2");
+        put("/mountinfo", "26 25 0:24 / /sys/fs/cgroup/memory rw shared:10 - cgroup cgroup rw,memory\n");
+        cr_assert_not(cg_find_cgroup2_mount(mi, buf, sizeof buf));
 }
