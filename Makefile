@@ -59,6 +59,13 @@ $(B)/unit-tests: $(UNIT_SRCS:%.c=$(B)/%.o) $(B)/libhusk.a
 $(B)/integration-tests: $(INTEG_SRCS:%.c=$(B)/%.o) $(B)/libhusk.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
 
+# The cgroup v2 enforcement proof, run as root inside a pure-v2 VM.
+.PHONY: cgroups-vm
+cgroups-vm: $(B)/cgroups-vm/enforce
+$(B)/cgroups-vm/enforce: $(B)/tests/cgroups-vm/enforce.o $(B)/libhusk.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # A busybox root filesystem from Debian's busybox-static (offline).
 rootfs: build/rootfs/bin/busybox
 build/rootfs/bin/busybox: tests/fixtures/make-rootfs.sh
