@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../common/cleanup.h"
 #include "../../seccomp/seccomp.h"
 
 #define STRV(...) ((char *[]){ __VA_ARGS__ })
