@@ -1,5 +1,5 @@
 /* seccomp/seccomp.c: validate linux.seccomp and build/load it with libseccomp. */
-#include "seccomp.h"
+#include "seccomp_internal.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -81,11 +81,12 @@ static const struct {
         { "SCMP_ARCH_SHEB", "sheb" },
 };
 
-#define ATTR_UNSUPPORTED ((enum scmp_filter_attr)0)
+/* No libseccomp attribute: seccomp_raw_load() passes the kernel flag. */
+#define ATTR_RAW ((enum scmp_filter_attr)0)
 
 static const struct {
         const char *name;
-        enum scmp_filter_attr attr;    /* ATTR_UNSUPPORTED: this libseccomp lacks it */
+        enum scmp_filter_attr attr;
 } flags[] = {
         { "SECCOMP_FILTER_FLAG_TSYNC", SCMP_FLTATR_CTL_TSYNC },
         { "SECCOMP_FILTER_FLAG_LOG", SCMP_FLTATR_CTL_LOG },
@@ -93,7 +94,7 @@ static const struct {
 #if SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 6)
         { "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SCMP_FLTATR_CTL_WAITKILL },
 #else
-        { "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", ATTR_UNSUPPORTED },
+        { "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", ATTR_RAW },
 #endif
 };
 
@@ -156,9 +157,6 @@ static int flag_attr(const char *name, const char *path, enum scmp_filter_attr *
         for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
                 if (strcmp(flags[i].name, name) != 0)
                         continue;
-                if (flags[i].attr == ATTR_UNSUPPORTED)
-                        return herr_set(err, 0, "%s: flag %s not supported by libseccomp %s", path,
-                                        name, libseccomp_version());
                 *out = flags[i].attr;
                 return 0;
         }
@@ -261,6 +259,8 @@ static int set_attrs(scmp_filter_ctx ctx, const struct oci_seccomp *s, herr_t *e
                 snprintf(path, sizeof path, P ".flags[%zu]", i);
                 if (flag_attr(s->flags[i], path, &attr, err) < 0)
                         return -1;
+                if (attr == ATTR_RAW)
+                        continue;
                 if ((r = seccomp_attr_set(ctx, attr, 1)) < 0)
                         return herr_set(err, -r, "%s: %s", path, s->flags[i]);
         }
@@ -359,12 +359,36 @@ fail:
         return -1;
 }
 
+/* Whether a flag needs the kernel flag passed by hand. */
+static bool needs_raw_load(const struct oci_seccomp *s)
+{
+        for (size_t i = 0; i < s->n_flags; i++) {
+                enum scmp_filter_attr attr;
+                if (flag_attr(s->flags[i], "", &attr, NULL) == 0 && attr == ATTR_RAW)
+                        return true;
+        }
+        return false;
+}
+
+static bool has_notify(const struct oci_seccomp *s)
+{
+        for (size_t i = 0; i < s->n_syscalls; i++)
+                if (s->syscalls[i].action && strcmp(s->syscalls[i].action, "SCMP_ACT_NOTIFY") == 0)
+                        return true;
+        return false;
+}
+
 int seccomp_load_config(const struct oci_seccomp *s, int *notify_fd, herr_t *err)
 {
         scmp_filter_ctx ctx;
         *notify_fd = -1;
         if (seccomp_build(s, &ctx, err) < 0)
                 return -1;
+        if (needs_raw_load(s)) {
+                int r = seccomp_raw_load(ctx, s, has_notify(s), notify_fd, err);
+                seccomp_release(ctx);
+                return r;
+        }
         int r = seccomp_load(ctx);
         if (r < 0) {
                 seccomp_release(ctx);

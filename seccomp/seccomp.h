@@ -6,9 +6,13 @@
  *   architectures -> seccomp_arch_add (the native arch is always kept).
  *   flags -> filter attributes: TSYNC -> SCMP_FLTATR_CTL_TSYNC, LOG ->
  *       SCMP_FLTATR_CTL_LOG, SPEC_ALLOW -> SCMP_FLTATR_CTL_SSB.
- *       SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs libseccomp >= 2.6.0
- *       (SCMP_FLTATR_CTL_WAITKILL); built against an older libseccomp
- *       (Debian 12 ships 2.5.4) it is a clear error, never silently dropped.
+ *       SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: with libseccomp >= 2.6.0
+ *       SCMP_FLTATR_CTL_WAITKILL; with an older one (Debian 12 ships 2.5.4)
+ *       husk exports libseccomp's BPF and calls seccomp(2) itself with the
+ *       kernel flags (NEW_LISTENER|WAIT_KILLABLE_RECV, TSYNC_ESRCH with
+ *       TSYNC). The flag only means something with SCMP_ACT_NOTIFY rules (the
+ *       kernel refuses it without a listener), so it is ignored without
+ *       them. A kernel older than 5.19 makes the load fail with EINVAL.
  *   syscalls[] -> seccomp_rule_add_array. An unknown syscall name is skipped
  *       and reported through the warning callback (seccomp_set_warn). A rule
  *       whose action equals the default action is skipped (no effect).

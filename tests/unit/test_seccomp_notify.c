@@ -3,6 +3,7 @@
  * the test (the seccomp agent) checks the state and answers. */
 #include <criterion/criterion.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -43,12 +44,19 @@ static int listen_on(const char *path)
         return fd;
 }
 
+static void on_usr1(int sig)
+{
+        (void)sig;
+}
+
 /* The container side: load, hand over the fd, then make notified calls. */
 static int child_main(const struct oci_seccomp *s)
 {
+        struct sigaction sa = { .sa_handler = on_usr1 };   /* no SA_RESTART */
         herr_t err;
         int nfd;
         char state[256], *json = NULL;
+        sigaction(SIGUSR1, &sa, NULL);
         if (seccomp_load_config(s, &nfd, &err) < 0 || nfd < 0)
                 return 10;
         snprintf(state, sizeof state, STATE, (int)getpid());
@@ -121,13 +129,17 @@ static void check_state(const char *text, pid_t child)
         yajl_tree_free(v);
 }
 
-/* Answer getppid(0) with ANSWER and getppid(1) with EXDEV. */
-static void answer(int nfd, pid_t child)
+/* Answer getppid(0) with ANSWER and getppid(1) with EXDEV. With signal, the
+ * agent first sends SIGUSR1 to the waiting child: under
+ * WAIT_KILLABLE_RECV the call keeps waiting and the answer arrives, else
+ * the call is interrupted and the answer is refused (returns false). */
+static bool answer(int nfd, pid_t child, bool signal)
 {
         struct seccomp_notif *req;
         struct seccomp_notif_resp *resp;
+        bool ok = true;
         cr_assert_eq(seccomp_notify_alloc(&req, &resp), 0);
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < 2 && ok; i++) {
                 cr_assert(wait_readable(nfd), "no notification");
                 memset(req, 0, sizeof *req);   /* the kernel rejects a dirty buffer */
                 int rr = seccomp_notify_receive(nfd, req);
@@ -140,20 +152,23 @@ static void answer(int nfd, pid_t child)
                         resp->val = ANSWER;
                 else
                         resp->error = -EXDEV;
-                cr_assert_eq(seccomp_notify_respond(nfd, resp), 0);
+                if (signal) {
+                        kill(child, SIGUSR1);
+                        usleep(100 * 1000);
+                }
+                ok = seccomp_notify_respond(nfd, resp) == 0;
         }
         seccomp_notify_free(req, resp);
+        return ok;
 }
 
-Test(seccomp_notify, listener_receives_fd_state_and_answers, .init = setup, .fini = teardown)
+/* Run the child and be its seccomp agent; returns the child's exit code. */
+static int run_agent(const struct oci_seccomp *s, bool signal, bool *answered)
 {
-        struct oci_seccomp_syscall sc[] = { SC("SCMP_ACT_NOTIFY", "getppid") };
-        struct oci_seccomp s = { .default_action = "SCMP_ACT_ALLOW", .syscalls = sc, .n_syscalls = 1,
-                                 .listener_path = sock_path, .listener_metadata = METADATA };
         int lfd = listen_on(sock_path);
         pid_t pid = fork();
         if (pid == 0)
-                _exit(child_main(&s));
+                _exit(child_main(s));
         cr_assert(wait_readable(lfd), "the child never connected");
         int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
         cr_assert_geq(conn, 0);
@@ -161,13 +176,41 @@ Test(seccomp_notify, listener_receives_fd_state_and_answers, .init = setup, .fin
         int nfd = recv_state(conn, text, sizeof text);
         cr_assert_geq(nfd, 0, "no fd in SCM_RIGHTS");
         check_state(text, pid);
-        answer(nfd, pid);
+        *answered = answer(nfd, pid, signal);
         int st;
         cr_assert_eq(waitpid(pid, &st, 0), pid);
-        cr_assert_eq(exit_code(st), 0, "status 0x%x", st);
         close(nfd);
         close(conn);
         close(lfd);
+        return exit_code(st);
+}
+
+Test(seccomp_notify, listener_receives_fd_state_and_answers, .init = setup, .fini = teardown)
+{
+        struct oci_seccomp_syscall sc[] = { SC("SCMP_ACT_NOTIFY", "getppid") };
+        struct oci_seccomp s = { .default_action = "SCMP_ACT_ALLOW", .syscalls = sc, .n_syscalls = 1,
+                                 .listener_path = sock_path, .listener_metadata = METADATA };
+        bool answered;
+        cr_assert_eq(run_agent(&s, false, &answered), 0);
+        cr_assert(answered);
+}
+
+Test(seccomp_notify, wait_killable_recv_survives_signals, .init = setup, .fini = teardown)
+{
+        struct oci_seccomp_syscall sc[] = { SC("SCMP_ACT_NOTIFY", "getppid") };
+        struct oci_seccomp s = { .default_action = "SCMP_ACT_ALLOW", .syscalls = sc, .n_syscalls = 1,
+                                 .listener_path = sock_path, .listener_metadata = METADATA,
+                                 .flags = STRV("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+                                               "SECCOMP_FILTER_FLAG_TSYNC"),
+                                 .n_flags = 2 };
+        bool answered;
+        cr_assert_eq(run_agent(&s, true, &answered), 0, "the signal interrupted the notified call");
+        cr_assert(answered);
+        /* control: without the flag the same signal cancels the call */
+        s.n_flags = 0;
+        unlink(sock_path);
+        cr_assert_eq(run_agent(&s, true, &answered), 13);
+        cr_assert_not(answered);
 }
 
 Test(seccomp_notify, state_json_without_metadata)

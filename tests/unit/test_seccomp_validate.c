@@ -54,17 +54,22 @@ Test(seccomp_validate, unknown_arch_flag_op)
         expect_error(&o, "linux.seccomp.syscalls[0].args[1].index: 6 out of range");
 }
 
-Test(seccomp_validate, wait_killable_recv_is_explicit)
+static int body_getppid_eperm(void *arg)
 {
-        struct oci_seccomp f = { .default_action = "SCMP_ACT_ALLOW",
-                                 .flags = STRV("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"), .n_flags = 1 };
+        (void)arg;
+        return syscall(SYS_getppid) == -1 && errno == EPERM ? 0 : 1;
+}
+
+Test(seccomp_validate, wait_killable_recv_without_notify_loads)
+{
+        struct oci_seccomp_syscall sc[] = { SC("SCMP_ACT_ERRNO", "getppid") };
+        struct oci_seccomp f = { .default_action = "SCMP_ACT_ALLOW", .syscalls = sc, .n_syscalls = 1,
+                                 .flags = STRV("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+                                               "SECCOMP_FILTER_FLAG_TSYNC"),
+                                 .n_flags = 2 };
         herr_t err = { 0 };
-        const struct scmp_version *v = seccomp_version();
-        if (v->major > 2 || (v->major == 2 && v->minor >= 6))
-                cr_skip_test("libseccomp >= 2.6 supports the flag");
-        cr_assert_eq(seccomp_validate(&f, &err), -1);
-        cr_assert(strstr(err.msg, "flags[0]: flag SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV not "
-                                  "supported by libseccomp 2."), "%s", err.msg);
+        cr_assert_eq(seccomp_validate(&f, &err), 0, "%s", err.msg);
+        cr_assert_eq(exit_code(run_filtered(&f, body_getppid_eperm, NULL)), 0);
 }
 
 Test(seccomp_validate, errno_ret_only_for_errno_and_trace)

@@ -1,0 +1,14 @@
+/* seccomp/seccomp_internal.h: shared between the files of seccomp/ only. */
+#ifndef HUSK_SECCOMP_INTERNAL_H
+#define HUSK_SECCOMP_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "seccomp.h"
+
+/* Load ctx's BPF with seccomp(2) directly, with the kernel flags of
+ * s->flags (+ NEW_LISTENER when notify). *notify_fd: the listener or -1. */
+int seccomp_raw_load(scmp_filter_ctx ctx, const struct oci_seccomp *s, bool notify,
+                     int *notify_fd, herr_t *err);
+
+#endif
