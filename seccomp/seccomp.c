@@ -108,6 +108,31 @@ static const struct {
         { "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
 };
 
+/* Names for the features document; NULL past the end. */
+const char *seccomp_action_name(size_t i)
+{
+        return i < ARRAY_SIZE(actions) ? actions[i].name : NULL;
+}
+
+const char *seccomp_op_name(size_t i)
+{
+        return i < ARRAY_SIZE(ops) ? ops[i].name : NULL;
+}
+
+const char *seccomp_flag_name(size_t i)
+{
+        return i < ARRAY_SIZE(flags) ? flags[i].name : NULL;
+}
+
+/* Only the architectures this libseccomp resolves. */
+const char *seccomp_arch_name(size_t i, bool *supported)
+{
+        if (i >= ARRAY_SIZE(arches))
+                return NULL;
+        *supported = seccomp_arch_resolve_name(arches[i].lib) != 0;
+        return arches[i].name;
+}
+
 /* ------------------------------------------------------------- lookups */
 
 /* Resolve an action and its errnoRet; path is the JSON path of the action

@@ -82,6 +82,12 @@ int seccomp_process_state_json(const char *state_json, pid_t pid, const char *me
 int seccomp_send_listener(const char *listener_path, int notify_fd, const char *state_json,
                           herr_t *err);
 
+/* The "seccomp" object of features-linux.md as a JSON object value:
+ * enabled, actions, operators, archs (those this libseccomp supports),
+ * knownFlags and supportedFlags (probed: libseccomp and the running kernel).
+ * Returns 0 or -1 (yajl error). */
+int seccomp_features_gen(void *yajl_gen_handle);
+
 /* ------------------------------------------------------- default profile */
 
 /* The profile `husk spec` writes: defaultAction SCMP_ACT_ERRNO with

@@ -11,4 +11,10 @@
 int seccomp_raw_load(scmp_filter_ctx ctx, const struct oci_seccomp *s, bool notify,
                      int *notify_fd, herr_t *err);
 
+/* The spec names husk recognises, by index; NULL past the end. */
+const char *seccomp_action_name(size_t i);
+const char *seccomp_op_name(size_t i);
+const char *seccomp_flag_name(size_t i);
+const char *seccomp_arch_name(size_t i, bool *supported);
+
 #endif

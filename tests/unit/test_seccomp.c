@@ -105,6 +105,16 @@ Test(seccomp, trap_delivers_sigsys)
         cr_assert_eq(exit_code(st), 0, "status 0x%x", st);
 }
 
+/* SCMP_ACT_TRACE with nobody tracing: the kernel fails the call with ENOSYS
+ * (the errnoRet is the message for a tracer, not the errno). */
+Test(seccomp, trace_without_tracer_fails_with_enosys)
+{
+        struct oci_seccomp_syscall sc[] = { SC("SCMP_ACT_TRACE", "getppid") };
+        sc[0].errno_ret = (opt_u64)OPT(7);
+        struct oci_seccomp s = { .default_action = "SCMP_ACT_ALLOW", .syscalls = sc, .n_syscalls = 1 };
+        cr_assert_eq(exit_code(run_filtered(&s, body_getppid_errno, (void *)(intptr_t)ENOSYS)), 0);
+}
+
 /* ------------------------------------------------------------------ log */
 
 static int body_log(void *arg)
