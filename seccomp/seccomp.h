@@ -21,22 +21,23 @@
  *       SCMP_CMP_MASKED_EQ: value is the mask, valueTwo the datum.
  *   The filter is optimised as a binary tree (SCMP_FLTATR_CTL_OPTIMIZE=2).
  *
- * no_new_privs: the filter is built with SCMP_FLTATR_CTL_NNP=0, so loading it
- * never sets no_new_privs itself. When process.noNewPrivileges is true the
- * runtime sets PR_SET_NO_NEW_PRIVS before calling seccomp_load_config(). Without it
- * the kernel requires CAP_SYS_ADMIN in the caller's user namespace, so the
- * runtime's init must call seccomp_load_config() while it still holds that
- * capability (before it drops to process.capabilities; the profile must then
- * allow capset/setuid/... that follow). With noNewPrivileges, load it as the
- * very last step before execve.
+ * no_new_privs: the filter is built with SCMP_FLTATR_CTL_NNP=0, so loading
+ * it never sets no_new_privs itself. When process.noNewPrivileges is true
+ * the runtime sets PR_SET_NO_NEW_PRIVS before seccomp_load_config(), as the
+ * very last step before execve. Without it the kernel requires CAP_SYS_ADMIN
+ * in the caller's user namespace, so the runtime's init must load the filter
+ * while it still holds that capability, i.e. before it drops to
+ * process.capabilities (the profile must then allow the capset/setuid/...
+ * calls that follow; otherwise loading fails with EACCES and a message
+ * naming no_new_privs and CAP_SYS_ADMIN).
  *
- * SCMP_ACT_NOTIFY: seccomp_load_config() returns the listener fd (O_CLOEXEC). The
- * container init should hand it to the runtime parent over its sync socket;
- * the parent builds the container process state with
- * seccomp_process_state_json() and calls seccomp_send_listener(). Syscalls
- * the init makes between seccomp_load_config() and execve must not be NOTIFY rules
- * (nobody would answer them yet), so send the fd with sendmsg (not in the
- * profile's NOTIFY list) or use a profile that does not notify those.
+ * SCMP_ACT_NOTIFY: seccomp_load_config() returns the listener fd
+ * (O_CLOEXEC). The container init hands it to the runtime parent over its
+ * sync socket (SCM_RIGHTS) right after loading; the parent builds the
+ * container process state with seccomp_process_state_json() and calls
+ * seccomp_send_listener(), then closes its copy. A NOTIFY'd syscall the init
+ * makes before the agent has the fd blocks forever, so the hand-over
+ * syscalls (sendmsg, close, ...) must not be NOTIFY rules.
  */
 #ifndef HUSK_SECCOMP_H
 #define HUSK_SECCOMP_H
