@@ -2,6 +2,8 @@
  * sends the listener fd and its container process state to listenerPath;
  * the test (the seccomp agent) checks the state and answers. */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -232,4 +234,43 @@ Test(seccomp_notify, send_fails_without_listener, .init = setup, .fini = teardow
         cr_assert_eq(seccomp_send_listener(sock_path, 0, "{}", &err), -1);
         cr_assert(strstr(err.msg, sock_path) && strstr(err.msg, "connect"), "%s", err.msg);
         cr_assert_eq(err.errnum, ENOENT);
+}
+
+static int count_fds(void)
+{
+        int n = 0;
+        DIR *d = opendir("/proc/self/fd");
+        cr_assert_not_null(d);
+        while (readdir(d))
+                n++;
+        closedir(d);
+        return n;
+}
+
+/* The runtime parent's side: send a fd it holds, leak nothing, close the
+ * connection after exactly one state. */
+Test(seccomp_notify, send_listener_passes_the_fd_and_closes, .init = setup, .fini = teardown)
+{
+        int lfd = listen_on(sock_path);
+        int p[2];
+        cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+        herr_t err = { 0 };
+        int before = count_fds();
+        cr_assert_eq(seccomp_send_listener(sock_path, p[1], "{\"x\":1}", &err), 0, "%s", err.msg);
+        cr_assert_eq(count_fds(), before, "seccomp_send_listener leaked a fd");
+        int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        cr_assert_geq(conn, 0);
+        char text[64];
+        int fd = recv_state(conn, text, sizeof text);   /* reads until EOF: closed */
+        cr_assert_str_eq(text, "{\"x\":1}");
+        cr_assert_geq(fd, 0);
+        char c = 0;
+        cr_assert_eq(write(fd, "!", 1), 1);
+        cr_assert_eq(read(p[0], &c, 1), 1);
+        cr_assert_eq(c, '!', "the received fd is not the sent one");
+        close(fd);
+        close(conn);
+        close(lfd);
+        close(p[0]);
+        close(p[1]);
 }
