@@ -77,9 +77,10 @@ Test(seccomp, masked_eq_uses_value_as_mask_and_value_two_as_datum)
 {
         struct oci_seccomp_arg a = { .index = 1, .value = 0xf0, .value_two = OPT(0x50),
                                      .op = "SCMP_CMP_MASKED_EQ" };
-        /* 0x50 and 0x5f and 0x150 match under mask 0xf0; 0x40 and 0x05 do not */
+        /* 0x50, 0x5f and 0x150 match under mask 0xf0; 0x40, 0x05 and 0x70 do
+         * not (0x70 would match were mask and datum swapped) */
         int got = blocked_mask(&a, 1, PROBES({ 0, 0x50 }, { 0, 0x5f }, { 0, 0x150 }, { 0, 0x40 },
-                                             { 0, 0x05 }, { 0x50, 0 }));
+                                             { 0, 0x05 }, { 0x50, 0 }, { 0, 0x70 }));
         cr_assert_eq(got, 0x7, "blocked mask 0x%x", got);
 }
 
