@@ -363,10 +363,40 @@ static int add_syscall(scmp_filter_ctx ctx, uint32_t def, const struct oci_secco
         return 0;
 }
 
+/* libseccomp API level an action needs (seccomp_api_get(3)): it reflects
+ * both the library and the running kernel. */
+static unsigned api_needed(const char *action)
+{
+        if (!action)
+                return 0;
+        if (strcmp(action, "SCMP_ACT_NOTIFY") == 0)
+                return 5;
+        if (strcmp(action, "SCMP_ACT_LOG") == 0 || strcmp(action, "SCMP_ACT_KILL_PROCESS") == 0)
+                return 3;
+        return 0;
+}
+
+static int check_api(const struct oci_seccomp *s, herr_t *err)
+{
+        unsigned api = seccomp_api_get();
+        if (api < api_needed(s->default_action))
+                return herr_set(err, ENOTSUP, P ".defaultAction: %s needs libseccomp API level %u, "
+                                "have %u (libseccomp %s on this kernel)", s->default_action,
+                                api_needed(s->default_action), api, libseccomp_version());
+        for (size_t i = 0; i < s->n_syscalls; i++) {
+                const char *a = s->syscalls[i].action;
+                if (api < api_needed(a))
+                        return herr_set(err, ENOTSUP, P ".syscalls[%zu].action: %s needs libseccomp "
+                                        "API level %u, have %u (libseccomp %s on this kernel)", i, a,
+                                        api_needed(a), api, libseccomp_version());
+        }
+        return 0;
+}
+
 int seccomp_build(const struct oci_seccomp *s, scmp_filter_ctx *out, herr_t *err)
 {
         uint32_t def;
-        if (seccomp_validate(s, err) < 0)
+        if (seccomp_validate(s, err) < 0 || check_api(s, err) < 0)
                 return -1;
         action_value(s->default_action, s->default_errno_ret, "", "", &def, NULL);
         scmp_filter_ctx ctx = seccomp_init(def);

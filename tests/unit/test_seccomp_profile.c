@@ -268,3 +268,49 @@ Test(seccomp_profile, default_profile_blocks_with_eperm_and_runs_programs)
         cr_assert_eq(code, 0, "child exit %d (%s)", code,
                      in_table ? blocked[code - 10].name : "9: clone3, 1-6: ordinary calls");
 }
+
+/* seccomp_gen writes every field, uint64 values above INT64_MAX included. */
+Test(seccomp_profile, gen_round_trips_a_full_section)
+{
+        struct oci_seccomp_arg args[] = {
+                { .index = 5, .value = UINT64_MAX, .value_two = OPT(0x8000000000000000ULL),
+                  .op = "SCMP_CMP_MASKED_EQ" },
+        };
+        struct oci_seccomp_syscall sc[] = { SC("SCMP_ACT_NOTIFY", "getppid", "read") };
+        sc[0].args = args;
+        sc[0].n_args = 1;
+        struct oci_seccomp in = { .default_action = "SCMP_ACT_TRACE", .default_errno_ret = OPT(3),
+                                  .architectures = STRV("SCMP_ARCH_X86"), .n_architectures = 1,
+                                  .flags = STRV("SECCOMP_FILTER_FLAG_LOG"), .n_flags = 1,
+                                  .listener_path = "/run/agent.sock", .listener_metadata = "m",
+                                  .syscalls = sc, .n_syscalls = 1 };
+        yajl_gen g = yajl_gen_alloc(NULL);
+        cr_assert_eq(seccomp_gen(g, &in), 0);
+        const unsigned char *buf;
+        size_t len;
+        yajl_gen_get_buf(g, &buf, &len);
+        char *text = strndup((const char *)buf, len);
+        yajl_gen_free(g);
+        yajl_val v = yajl_tree_parse(text, NULL, 0);
+        cr_assert_not_null(v, "%s", text);
+        free(text);
+        struct oci_seccomp *s = conv(v);
+        cr_assert_str_eq(s->default_action, "SCMP_ACT_TRACE");
+        cr_assert(s->default_errno_ret.set && s->default_errno_ret.v == 3);
+        cr_assert_str_eq(s->architectures[0], "SCMP_ARCH_X86");
+        cr_assert_str_eq(s->flags[0], "SECCOMP_FILTER_FLAG_LOG");
+        cr_assert_str_eq(s->listener_path, "/run/agent.sock");
+        cr_assert_str_eq(s->listener_metadata, "m");
+        cr_assert_eq(s->n_syscalls, 1);
+        cr_assert_eq(s->syscalls[0].n_names, 2);
+        cr_assert_str_eq(s->syscalls[0].names[1], "read");
+        cr_assert_str_eq(s->syscalls[0].action, "SCMP_ACT_NOTIFY");
+        cr_assert_not(s->syscalls[0].errno_ret.set);
+        const struct oci_seccomp_arg *a = &s->syscalls[0].args[0];
+        cr_assert_eq(a->index, 5);
+        cr_assert_eq(a->value, UINT64_MAX);
+        cr_assert(a->value_two.set && a->value_two.v == 0x8000000000000000ULL);
+        cr_assert_str_eq(a->op, "SCMP_CMP_MASKED_EQ");
+        free_seccomp(s);
+        yajl_tree_free(v);
+}

@@ -202,3 +202,22 @@ Test(seccomp_validate, failed_load_leaves_no_filter)
         cr_assert_eq(waitpid(pid, &st, 0), pid);
         cr_assert_eq(exit_code(st), 0, "status 0x%x", st);
 }
+
+/* An action the kernel/libseccomp pair cannot do is an error, not a
+ * silently weaker filter (simulated with a lowered API level). */
+Test(seccomp_validate, action_beyond_api_level_is_an_error)
+{
+        struct oci_seccomp_syscall sc[] = { SC("SCMP_ACT_NOTIFY", "getppid") };
+        struct oci_seccomp s = { .default_action = "SCMP_ACT_ALLOW", .syscalls = sc, .n_syscalls = 1,
+                                 .listener_path = "/run/agent.sock" };
+        unsigned saved = seccomp_api_get();
+        cr_assert_geq(saved, 5);
+        cr_assert_eq(seccomp_api_set(4), 0);
+        scmp_filter_ctx ctx = NULL;
+        herr_t err = { 0 };
+        int r = seccomp_build(&s, &ctx, &err);
+        seccomp_api_set(saved);
+        cr_assert_eq(r, -1);
+        cr_assert(strstr(err.msg, "linux.seccomp.syscalls[0].action: SCMP_ACT_NOTIFY needs libseccomp "
+                                  "API level 5, have 4"), "%s", err.msg);
+}
