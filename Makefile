@@ -33,7 +33,7 @@ ifeq ($(V),0)
 Q := @
 endif
 
-.PHONY: all deps check unit integration demo install bench clean help rootfs
+.PHONY: all deps check unit integration demo install bench bench-seccomp clean help rootfs
 
 all: husk
 
@@ -92,6 +92,13 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory husk rootfs
 	$(Q)sh bench/lifecycle.sh $(CURDIR)/husk $(CURDIR)/build/rootfs
 
+# Build time of the default seccomp profile's filter (bench/seccomp_build.c).
+$(B)/bench/seccomp_build: $(B)/bench/seccomp_build.o $(B)/libhusk.a
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+bench-seccomp: $(B)/bench/seccomp_build
+	$(Q)$(B)/bench/seccomp_build
+
 install: husk
 	install -D -m 0755 husk $(DESTDIR)$(PREFIX)/bin/husk
 
@@ -103,6 +110,7 @@ help:
 	@echo "make check    install deps, build, run every test (SAN=1: ASan+UBSan)"
 	@echo "make demo     install deps, build, run a container"
 	@echo "make bench    lifecycle benchmark against runc/crun"
+	@echo "make bench-seccomp  default seccomp profile build time"
 	@echo "make install  PREFIX=/usr/local"
 
 -include $(shell find build -name '*.d' 2>/dev/null)
