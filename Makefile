@@ -4,7 +4,7 @@ PREFIX  ?= /usr/local
 SAN     ?= 0
 V       ?= 0
 
-PKGS    := libseccomp libcap libnl-3.0 libnl-route-3.0 yajl
+PKGS    := libseccomp libcap libnl-3.0 libnl-route-3.0 yajl libarchive libcrypto
 VARIANT := $(if $(filter 1,$(SAN)),san,release)
 B       := build/$(VARIANT)
 
