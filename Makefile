@@ -33,7 +33,7 @@ ifeq ($(V),0)
 Q := @
 endif
 
-.PHONY: all deps check unit integration demo install bench clean help rootfs
+.PHONY: all deps check unit integration demo install bench clean help rootfs image-busybox
 
 all: husk
 
@@ -63,6 +63,15 @@ $(B)/integration-tests: $(INTEG_SRCS:%.c=$(B)/%.o) $(B)/libhusk.a
 rootfs: build/rootfs/bin/busybox
 build/rootfs/bin/busybox: tests/fixtures/make-rootfs.sh
 	$(Q)sh tests/fixtures/make-rootfs.sh build/rootfs
+
+# The built-in busybox image (OCI layout, offline) imported as `busybox`.
+STORAGE ?= /var/lib/husk
+build/busybox-oci/index.json: images/make-busybox-layout.sh tests/fixtures/make-rootfs.sh
+	$(Q)sh images/make-busybox-layout.sh build/busybox-oci
+$(B)/husk-image: $(B)/tests/images/husk-image.o $(B)/libhusk.a
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+image-busybox: build/busybox-oci/index.json $(B)/husk-image
+	$(Q)$(B)/husk-image --storage $(STORAGE) import --name busybox build/busybox-oci
 
 deps:
 	$(Q)sh .ci/deps
