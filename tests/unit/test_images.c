@@ -1,0 +1,270 @@
+/* images/: import, store, overlay rootfs, prune, bundle. Run as root. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "../../common/cleanup.h"
+#include "../../common/fileutil.h"
+#include "../../images/images.h"
+#include "images_testutil.h"
+
+static char *tmp, *store, *layout;
+
+static void setup(void)
+{
+        tmp = tu_tmpdir();
+        cr_assert(asprintf(&store, "%s/store", tmp) > 0);
+        cr_assert(asprintf(&layout, "%s/layout", tmp) > 0);
+}
+
+static void teardown(void)
+{
+        tu_rmrf(tmp);
+        free(tmp);
+        free(store);
+        free(layout);
+}
+
+TestSuite(images, .init = setup, .fini = teardown, .timeout = 60);
+
+static char *path_in(const char *base, const char *rel)
+{
+        char *p;
+        cr_assert(asprintf(&p, "%s/%s", base, rel) > 0);
+        return p;
+}
+
+static void import_ok(const char *path, const char *name)
+{
+        herr_t err = { 0 };
+        struct image_import_opts o = { .name = name };
+        cr_assert_eq(image_import(store, path, &o, NULL, &err), 0, "import %s: %s", path, err.msg);
+}
+
+Test(images, busybox_layout_import_mount_release)
+{
+        char *bb = tu_busybox_layout(tmp), *ref = NULL, *rootfs = NULL;
+        herr_t err = { 0 };
+        cr_assert_eq(image_import(store, bb, NULL, &ref, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(ref, "busybox-oci:latest");
+        char *dg = NULL;
+        cr_assert_eq(image_resolve(store, "busybox-oci", &dg, &err), 0, "%s", err.msg);
+        cr_assert_eq(strncmp(dg, "sha256:", 7), 0);
+        cr_assert_eq(image_rootfs_mount(store, "busybox-oci", "c1", &rootfs, &err), 0, "%s", err.msg);
+        char *bin = path_in(rootfs, "bin/busybox"), *up = path_in(store, "containers/c1/upper/new");
+        cr_assert(tu_exists(bin), "busybox missing in the overlay rootfs");
+        char *nf = path_in(rootfs, "new");
+        herr_t e2 = { 0 };
+        cr_assert_eq(write_file_atomic(nf, "x", 1, 0644, &e2), 0, "%s", e2.msg);
+        cr_assert(tu_exists(up), "writes must land in the container's upper dir");
+        /* a second mount of the same id is refused */
+        cr_assert_lt(image_rootfs_mount(store, "busybox-oci", "c1", NULL, &err), 0);
+        cr_assert_eq(image_rootfs_release(store, "c1", &err), 0, "%s", err.msg);
+        char *cdir = path_in(store, "containers/c1");
+        cr_assert(!tu_exists(cdir), "release must remove the container dir");
+        cr_assert_eq(tu_count_entries(path_in(store, "layers")), 2, "layer dir + lock stay");
+        free(bb); free(ref); free(rootfs); free(dg); free(bin); free(up); free(nf); free(cdir);
+}
+
+Test(images, layout_tarball_import_and_tag_selection)
+{
+        char *bb = tu_busybox_layout(tmp), cmd[1024];
+        snprintf(cmd, sizeof cmd, "tar -C %s -cf %s/bb.tar .", bb, tmp);
+        cr_assert_eq(system(cmd), 0);
+        char *tarp = path_in(tmp, "bb.tar"), *ref = NULL;
+        herr_t err = { 0 };
+        struct image_import_opts o = { .select_tag = "latest" };
+        cr_assert_eq(image_import(store, tarp, &o, &ref, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(ref, "bb:latest");
+        o.select_tag = "nope";
+        cr_assert_lt(image_import(store, tarp, &o, NULL, &err), 0);
+        cr_assert(strstr(err.msg, "nope"), "%s", err.msg);
+        cr_assert_eq(tu_count_entries(path_in(store, "tmp")), 0, "staging dirs must be removed");
+        free(bb); free(tarp); free(ref);
+}
+
+static void whiteout_image(void)
+{
+        struct tentry l1[] = {
+                { "a", 'd', NULL }, { "a/keep", 'f', "k" }, { "a/gone", 'f', "g" },
+                { "d", 'd', NULL }, { "d/old", 'f', "o" }, { "d/sub", 'd', NULL }, { "d/sub/x", 'f', "x" },
+        };
+        struct tentry l2[] = {
+                { "a/.wh.gone", 'f', NULL }, { "d", 'd', NULL }, { "d/.wh..wh..opq", 'f', NULL },
+                { "d/new", 'f', "n" },
+        };
+        struct tdesc L[2], m;
+        tu_layer(layout, l1, ARRAY_SIZE(l1), "gzip", &L[0]);
+        tu_layer(layout, l2, ARRAY_SIZE(l2), "zstd", &L[1]);
+        tu_image(layout, L, 2, "\"Cmd\":[\"sh\"]", "latest", &m);
+}
+
+Test(images, whiteouts_and_opaque_dirs_in_overlay)
+{
+        whiteout_image();
+        import_ok(layout, "wh");
+        char *rootfs = NULL;
+        herr_t err = { 0 };
+        cr_assert_eq(image_rootfs_mount(store, "wh", "w1", &rootfs, &err), 0, "%s", err.msg);
+        const char *present[] = { "a/keep", "d/new" }, *absent[] = { "a/gone", "d/old", "d/sub" };
+        for (size_t i = 0; i < 2; i++)
+                cr_assert(tu_exists(path_in(rootfs, present[i])), "%s should be visible", present[i]);
+        for (size_t i = 0; i < 3; i++)
+                cr_assert(!tu_exists(path_in(rootfs, absent[i])), "%s should be hidden", absent[i]);
+        cr_assert_eq(image_rootfs_release(store, "w1", &err), 0, "%s", err.msg);
+}
+
+Test(images, whiteout_representation_in_layer_dir)
+{
+        whiteout_image();
+        import_ok(layout, "wh");
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd, "ls -d %s/layers/*/a/gone > %s/out", store, tmp);
+        cr_assert_eq(system(cmd), 0, "whiteout a/gone not created");
+        char *out = NULL;
+        herr_t e = { 0 };
+        cr_assert_eq(read_file(path_in(tmp, "out"), 4096, &out, NULL, &e), 0);
+        out[strcspn(out, "\n")] = '\0';
+        struct stat st;
+        cr_assert_eq(lstat(out, &st), 0);
+        cr_assert(S_ISCHR(st.st_mode) && st.st_rdev == 0, "whiteout must be char 0:0");
+        strcpy(strstr(out, "/a/gone"), "/d");
+        char v[8] = "";
+        cr_assert_eq(lgetxattr(out, "trusted.overlay.opaque", v, sizeof v), 1, "opaque xattr missing");
+        cr_assert_eq(v[0], 'y');
+        free(out);
+}
+
+Test(images, shared_layer_unpacked_once)
+{
+        struct tentry base[] = { { "etc", 'd', NULL }, { "etc/os", 'f', "shared" } };
+        struct tentry top1[] = { { "one", 'f', "1" } }, top2[] = { { "two", 'f', "2" } };
+        struct tdesc L[2], m;
+        tu_layer(layout, base, 2, "gzip", &L[0]);
+        tu_layer(layout, top1, 1, NULL, &L[1]);
+        tu_image(layout, L, 2, "\"Cmd\":[\"one\"]", "latest", &m);
+        import_ok(layout, "one");
+        char *lp = path_in(store, "layers"), *shared = NULL;
+        cr_assert(asprintf(&shared, "%s/%s/etc/os", lp, L[0].digest + 7) > 0);
+        struct stat a, b;
+        cr_assert_eq(stat(shared, &a), 0);
+        tu_layer(layout, top2, 1, NULL, &L[1]);
+        tu_image(layout, L, 2, "\"Cmd\":[\"two\"]", "latest", &m);
+        import_ok(layout, "two");
+        cr_assert_eq(stat(shared, &b), 0);
+        cr_assert_eq(a.st_ino, b.st_ino, "shared layer was unpacked again");
+        cr_assert_eq(tu_count_entries(lp), 6, "3 layer dirs + 3 locks expected");
+        free(lp); free(shared);
+}
+
+static void corrupt_case(bool size_only)
+{
+        struct tentry l1[] = { { "f", 'f', "hello world" } };
+        struct tdesc L, m;
+        tu_layer(layout, l1, 1, NULL, &L);
+        if (size_only) {
+                L.size += 1;
+        } else {
+                char *p = path_in(layout, "blobs/sha256"), *f;
+                cr_assert(asprintf(&f, "%s/%s", p, L.digest + 7) > 0);
+                FILE *fp = fopen(f, "r+");
+                fseek(fp, 600, SEEK_SET);
+                fputc('X', fp);
+                fclose(fp);
+                free(p); free(f);
+        }
+        tu_image(layout, &L, 1, "\"Cmd\":[\"sh\"]", "latest", &m);
+        herr_t err = { 0 };
+        struct image_import_opts o = { .name = "bad" };
+        cr_assert_lt(image_import(store, layout, &o, NULL, &err), 0);
+        cr_assert(strstr(err.msg, L.digest), "error must name the blob: %s", err.msg);
+        cr_assert(strstr(err.msg, size_only ? "size mismatch" : "digest mismatch"), "%s", err.msg);
+        char *dg = NULL;
+        cr_assert_lt(image_resolve(store, "bad", &dg, &err), 0, "no ref may be left");
+        cr_assert_eq(tu_count_entries(path_in(store, "layers")), 0, "no layer may be left");
+        char *blob = NULL;
+        cr_assert(asprintf(&blob, "%s/blobs/sha256/%s", store, L.digest + 7) > 0);
+        cr_assert(!tu_exists(blob), "the corrupt blob must not enter the store");
+        free(blob);
+}
+
+Test(images, corrupted_blob_digest_mismatch) { corrupt_case(false); }
+Test(images, corrupted_blob_size_mismatch) { corrupt_case(true); }
+
+Test(images, rm_and_prune_keep_what_is_used)
+{
+        struct tentry base[] = { { "b", 'f', "base" } }, t1[] = { { "x", 'f', "1" } }, t2[] = { { "y", 'f', "2" } };
+        struct tdesc L[2], m;
+        tu_layer(layout, base, 1, NULL, &L[0]);
+        tu_layer(layout, t1, 1, NULL, &L[1]);
+        tu_image(layout, L, 2, "\"Cmd\":[\"a\"]", "latest", &m);
+        import_ok(layout, "a");
+        char *only_a = path_in(store, "layers"), *base_dir = NULL, *a_dir = NULL;
+        cr_assert(asprintf(&a_dir, "%s/%s", only_a, L[1].digest + 7) > 0);
+        cr_assert(asprintf(&base_dir, "%s/%s", only_a, L[0].digest + 7) > 0);
+        tu_layer(layout, t2, 1, NULL, &L[1]);
+        tu_image(layout, L, 2, "\"Cmd\":[\"b\"]", "latest", &m);
+        import_ok(layout, "b");
+        herr_t err = { 0 };
+        unsigned n = 0;
+        cr_assert_eq(image_rootfs_mount(store, "a", "ca", NULL, &err), 0, "%s", err.msg);
+        cr_assert_eq(image_remove(store, "a", &err), 0, "%s", err.msg);
+        cr_assert_lt(image_remove(store, "a", &err), 0);
+        cr_assert_eq(image_prune(store, &n, &err), 0, "%s", err.msg);
+        cr_assert(tu_exists(a_dir), "a layer used by a container was pruned");
+        cr_assert_eq(image_rootfs_release(store, "ca", &err), 0, "%s", err.msg);
+        cr_assert_eq(image_prune(store, &n, &err), 0, "%s", err.msg);
+        cr_assert(!tu_exists(a_dir), "unused layer not pruned");
+        cr_assert(tu_exists(base_dir), "layer of image b was pruned");
+        cr_assert_gt(n, 0);
+        cr_assert_eq(image_remove(store, "b", &err), 0, "%s", err.msg);
+        cr_assert_eq(image_prune(store, &n, &err), 0, "%s", err.msg);
+        cr_assert_eq(tu_count_entries(path_in(store, "layers")), 0);
+        cr_assert_eq(tu_count_entries(path_in(store, "blobs/sha256")), 0);
+        free(only_a); free(base_dir); free(a_dir);
+}
+
+Test(images, bundle_from_image_config)
+{
+        struct tentry l1[] = {
+                { "etc", 'd', NULL },
+                { "etc/passwd", 'f', "root:x:0:0::/root:/bin/sh\nappuser:x:1000:1001::/home/app:/bin/sh\n" },
+                { "etc/group", 'f', "root:x:0:\nstaff:x:50:\n" },
+        };
+        struct tdesc L, m;
+        tu_layer(layout, l1, 3, "gzip", &L);
+        tu_image(layout, &L, 1,
+                 "\"Env\":[\"PATH=/bin\",\"FOO=image\",\"KEEP=1\"],\"Entrypoint\":[\"/bin/ep\"],"
+                 "\"Cmd\":[\"--flag\"],\"WorkingDir\":\"/srv\",\"User\":\"appuser\"", "latest", &m);
+        import_ok(layout, "app");
+        char *rootfs = NULL, *bundle = path_in(tmp, "bundle");
+        herr_t err = { 0 };
+        cr_assert_eq(image_rootfs_mount(store, "app", "b1", &rootfs, &err), 0, "%s", err.msg);
+        char *env[] = { "FOO=cli", NULL };
+        struct image_run_opts o = { .env = env };
+        cr_assert_eq(image_write_bundle(store, "app", &o, bundle, rootfs, &err), 0, "%s", err.msg);
+        char *cfg = NULL;
+        cr_assert_eq(read_file(path_in(bundle, "config.json"), 1 << 20, &cfg, NULL, &err), 0);
+        const char *want[] = { "\"/bin/ep\"", "\"--flag\"", "\"FOO=cli\"", "\"KEEP=1\"", "\"/srv\"",
+                               "\"uid\": 1000", "\"gid\": 1001", "\"noNewPrivileges\": true", rootfs };
+        for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+                cr_assert(strstr(cfg, want[i]), "config.json lacks %s:\n%s", want[i], cfg);
+        cr_assert(!strstr(cfg, "FOO=image"), "opts env must override the image's");
+        cr_assert(!strstr(cfg, "CAP_NET_RAW"));
+        free(cfg);
+        char *args[] = { "echo", "hi", NULL };
+        struct image_run_opts o2 = { .args = args, .user = "1:staff" };
+        cr_assert_eq(image_write_bundle(store, "app", &o2, bundle, rootfs, &err), 0, "%s", err.msg);
+        cr_assert_eq(read_file(path_in(bundle, "config.json"), 1 << 20, &cfg, NULL, &err), 0);
+        cr_assert(strstr(cfg, "\"echo\"") && !strstr(cfg, "/bin/ep"), "%s", cfg);
+        cr_assert(strstr(cfg, "\"uid\": 1,") && strstr(cfg, "\"gid\": 50"), "%s", cfg);
+        struct image_run_opts o3 = { .user = "nosuch" };
+        cr_assert_lt(image_write_bundle(store, "app", &o3, bundle, rootfs, &err), 0);
+        cr_assert(strstr(err.msg, "nosuch"), "%s", err.msg);
+        cr_assert_eq(image_rootfs_release(store, "b1", &err), 0, "%s", err.msg);
+        free(cfg); free(rootfs); free(bundle);
+}
