@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,26 @@
 #include <openssl/evp.h>
 
 #include "../../common/fileutil.h"
+
+static char *pool[256];
+static size_t npool;
+
+char *tu_fmt(const char *fmt, ...)
+{
+        va_list ap;
+        char *s = NULL;
+        va_start(ap, fmt);
+        cr_assert(vasprintf(&s, fmt, ap) >= 0);
+        va_end(ap);
+        cr_assert(npool < 256);
+        return pool[npool++] = s;
+}
+
+void tu_pool_free(void)
+{
+        while (npool)
+                free(pool[--npool]);
+}
 
 char *tu_tmpdir(void)
 {
@@ -173,8 +194,7 @@ void tu_image(const char *layout, const struct tdesc *layers, size_t n, const ch
 
 char *tu_busybox_layout(const char *tmp)
 {
-        char *out = NULL, cmd[1024];
-        cr_assert(asprintf(&out, "%s/busybox-oci", tmp) > 0);
+        char *out = tu_fmt("%s/busybox-oci", tmp), cmd[1024];
         snprintf(cmd, sizeof cmd, "sh ../images/make-busybox-layout.sh %s >/dev/null", out);
         cr_assert_eq(system(cmd), 0, "make-busybox-layout.sh failed (run from tests/)");
         return out;

@@ -22,6 +22,9 @@ struct tdesc {
 };
 
 char *tu_tmpdir(void);
+/* printf into a string freed by tu_pool_free() (call it in .fini). */
+char *tu_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void tu_pool_free(void);
 /* Unmount anything below dir and remove it. */
 void tu_rmrf(const char *dir);
 int tu_count_entries(const char *dir); /* entries of a directory, -1 if missing */

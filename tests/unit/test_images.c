@@ -17,26 +17,20 @@ static char *tmp, *store, *layout;
 static void setup(void)
 {
         tmp = tu_tmpdir();
-        cr_assert(asprintf(&store, "%s/store", tmp) > 0);
-        cr_assert(asprintf(&layout, "%s/layout", tmp) > 0);
+        store = tu_fmt("%s/store", tmp);
+        layout = tu_fmt("%s/layout", tmp);
 }
 
 static void teardown(void)
 {
         tu_rmrf(tmp);
         free(tmp);
-        free(store);
-        free(layout);
+        tu_pool_free();
 }
 
 TestSuite(images, .init = setup, .fini = teardown, .timeout = 60);
 
-static char *path_in(const char *base, const char *rel)
-{
-        char *p;
-        cr_assert(asprintf(&p, "%s/%s", base, rel) > 0);
-        return p;
-}
+#define path_in(base, rel) tu_fmt("%s/%s", (base), (rel))
 
 static void import_ok(const char *path, const char *name)
 {
@@ -66,8 +60,7 @@ Test(images, busybox_layout_import_mount_release)
         cr_assert_eq(image_rootfs_release(store, "c1", &err), 0, "%s", err.msg);
         char *cdir = path_in(store, "containers/c1");
         cr_assert(!tu_exists(cdir), "release must remove the container dir");
-        cr_assert_eq(tu_count_entries(path_in(store, "layers")), 2, "layer dir + lock stay");
-        free(bb); free(ref); free(rootfs); free(dg); free(bin); free(up); free(nf); free(cdir);
+        cr_assert_eq(tu_count_entries(path_in(store, "layers")), 2, "layer dir + lock stay"); free(ref); free(rootfs); free(dg); 
 }
 
 Test(images, layout_tarball_import_and_tag_selection)
@@ -83,8 +76,7 @@ Test(images, layout_tarball_import_and_tag_selection)
         o.select_tag = "nope";
         cr_assert_lt(image_import(store, tarp, &o, NULL, &err), 0);
         cr_assert(strstr(err.msg, "nope"), "%s", err.msg);
-        cr_assert_eq(tu_count_entries(path_in(store, "tmp")), 0, "staging dirs must be removed");
-        free(bb); free(tarp); free(ref);
+        cr_assert_eq(tu_count_entries(path_in(store, "tmp")), 0, "staging dirs must be removed"); free(ref);
 }
 
 static void whiteout_image(void)
@@ -116,6 +108,7 @@ Test(images, whiteouts_and_opaque_dirs_in_overlay)
         for (size_t i = 0; i < 3; i++)
                 cr_assert(!tu_exists(path_in(rootfs, absent[i])), "%s should be hidden", absent[i]);
         cr_assert_eq(image_rootfs_release(store, "w1", &err), 0, "%s", err.msg);
+        free(rootfs);
 }
 
 Test(images, whiteout_representation_in_layer_dir)
@@ -149,7 +142,7 @@ Test(images, shared_layer_unpacked_once)
         tu_image(layout, L, 2, "\"Cmd\":[\"one\"]", "latest", &m);
         import_ok(layout, "one");
         char *lp = path_in(store, "layers"), *shared = NULL;
-        cr_assert(asprintf(&shared, "%s/%s/etc/os", lp, L[0].digest + 7) > 0);
+        shared = tu_fmt("%s/%s/etc/os", lp, L[0].digest + 7);
         struct stat a, b;
         cr_assert_eq(stat(shared, &a), 0);
         tu_layer(layout, top2, 1, NULL, &L[1]);
@@ -157,8 +150,7 @@ Test(images, shared_layer_unpacked_once)
         import_ok(layout, "two");
         cr_assert_eq(stat(shared, &b), 0);
         cr_assert_eq(a.st_ino, b.st_ino, "shared layer was unpacked again");
-        cr_assert_eq(tu_count_entries(lp), 6, "3 layer dirs + 3 locks expected");
-        free(lp); free(shared);
+        cr_assert_eq(tu_count_entries(lp), 6, "3 layer dirs + 3 locks expected"); 
 }
 
 static void corrupt_case(bool size_only)
@@ -170,12 +162,11 @@ static void corrupt_case(bool size_only)
                 L.size += 1;
         } else {
                 char *p = path_in(layout, "blobs/sha256"), *f;
-                cr_assert(asprintf(&f, "%s/%s", p, L.digest + 7) > 0);
+                f = tu_fmt("%s/%s", p, L.digest + 7);
                 FILE *fp = fopen(f, "r+");
                 fseek(fp, 600, SEEK_SET);
                 fputc('X', fp);
-                fclose(fp);
-                free(p); free(f);
+                fclose(fp); 
         }
         tu_image(layout, &L, 1, "\"Cmd\":[\"sh\"]", "latest", &m);
         herr_t err = { 0 };
@@ -187,9 +178,8 @@ static void corrupt_case(bool size_only)
         cr_assert_lt(image_resolve(store, "bad", &dg, &err), 0, "no ref may be left");
         cr_assert_eq(tu_count_entries(path_in(store, "layers")), 0, "no layer may be left");
         char *blob = NULL;
-        cr_assert(asprintf(&blob, "%s/blobs/sha256/%s", store, L.digest + 7) > 0);
+        blob = tu_fmt("%s/blobs/sha256/%s", store, L.digest + 7);
         cr_assert(!tu_exists(blob), "the corrupt blob must not enter the store");
-        free(blob);
 }
 
 Test(images, corrupted_blob_digest_mismatch) { corrupt_case(false); }
@@ -204,8 +194,8 @@ Test(images, rm_and_prune_keep_what_is_used)
         tu_image(layout, L, 2, "\"Cmd\":[\"a\"]", "latest", &m);
         import_ok(layout, "a");
         char *only_a = path_in(store, "layers"), *base_dir = NULL, *a_dir = NULL;
-        cr_assert(asprintf(&a_dir, "%s/%s", only_a, L[1].digest + 7) > 0);
-        cr_assert(asprintf(&base_dir, "%s/%s", only_a, L[0].digest + 7) > 0);
+        a_dir = tu_fmt("%s/%s", only_a, L[1].digest + 7);
+        base_dir = tu_fmt("%s/%s", only_a, L[0].digest + 7);
         tu_layer(layout, t2, 1, NULL, &L[1]);
         tu_image(layout, L, 2, "\"Cmd\":[\"b\"]", "latest", &m);
         import_ok(layout, "b");
@@ -224,8 +214,7 @@ Test(images, rm_and_prune_keep_what_is_used)
         cr_assert_eq(image_remove(store, "b", &err), 0, "%s", err.msg);
         cr_assert_eq(image_prune(store, &n, &err), 0, "%s", err.msg);
         cr_assert_eq(tu_count_entries(path_in(store, "layers")), 0);
-        cr_assert_eq(tu_count_entries(path_in(store, "blobs/sha256")), 0);
-        free(only_a); free(base_dir); free(a_dir);
+        cr_assert_eq(tu_count_entries(path_in(store, "blobs/sha256")), 0); 
 }
 
 Test(images, bundle_from_image_config)
@@ -266,5 +255,5 @@ Test(images, bundle_from_image_config)
         cr_assert_lt(image_write_bundle(store, "app", &o3, bundle, rootfs, &err), 0);
         cr_assert(strstr(err.msg, "nosuch"), "%s", err.msg);
         cr_assert_eq(image_rootfs_release(store, "b1", &err), 0, "%s", err.msg);
-        free(cfg); free(rootfs); free(bundle);
+        free(cfg); free(rootfs); 
 }
