@@ -33,7 +33,7 @@ ifeq ($(V),0)
 Q := @
 endif
 
-.PHONY: all deps check unit integration demo install bench clean help rootfs image-busybox
+.PHONY: all deps check unit integration demo install bench clean help rootfs image-busybox bench-images
 
 all: husk
 
@@ -72,6 +72,8 @@ $(B)/husk-image: $(B)/tests/images/husk-image.o $(B)/libhusk.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 image-busybox: build/busybox-oci/index.json $(B)/husk-image
 	$(Q)$(B)/husk-image --storage $(STORAGE) import --name busybox build/busybox-oci
+bench-images: $(B)/husk-image
+	$(Q)sh bench/images.sh $(B)/husk-image
 
 deps:
 	$(Q)sh .ci/deps
