@@ -208,9 +208,27 @@ out:
         return rc;
 }
 
+/* A digest or hex prefix drops every name of that image. */
+static int remove_by_digest(const char *storage, const char *digest, herr_t *err)
+{
+        struct ref_entry *v = NULL;
+        size_t n = 0;
+        int rc = refs_load(storage, &v, &n, err);
+        for (size_t i = 0; i < n && rc == 0; i++)
+                if (strcmp(v[i].digest, digest) == 0)
+                        rc = refs_del(storage, v[i].name, err);
+        refs_free(v, n);
+        return rc;
+}
+
 int image_remove(const char *storage, const char *ref, herr_t *err)
 {
-        _cleanup_free_ char *norm = NULL;
+        _cleanup_free_ char *norm = NULL, *digest = NULL;
+        if (strncmp(ref, "sha256:", 7) == 0 || is_hex_prefix(ref)) {
+                if (image_resolve(storage, ref, &digest, err) < 0)
+                        return -1;
+                return remove_by_digest(storage, digest, err);
+        }
         if (ref_normalize(ref, &norm, err) < 0)
                 return -1;
         return refs_del(storage, norm, err);
