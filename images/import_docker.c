@@ -32,12 +32,9 @@ static int store_file(const char *storage, const char *dir, const char *rel, con
 {
         if (!safe_rel(rel))
                 return herr_set(err, EPERM, "manifest.json: unsafe path \"%s\"", rel ? rel : "");
-        _cleanup_free_ char *p = NULL;
-        if (asprintf(&p, "%s/%s", dir, rel) < 0)
-                return herr_set(err, ENOMEM, "import");
-        _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        _cleanup_close_ int fd = src_open(dir, rel, err);
         if (fd < 0)
-                return herr_sys(err, "%s", rel);
+                return -1;
         off_t sz = lseek(fd, 0, SEEK_END);
         if (sz < 0 || lseek(fd, 0, SEEK_SET) < 0)
                 return herr_sys(err, "%s", rel);
@@ -130,11 +127,10 @@ static int store_layers(const char *storage, const char *dir, yajl_val layers, y
 int import_docker_dir(const char *storage, const char *dir, const struct image_import_opts *opts,
                       char **manifest_digest, char **found_name, herr_t *err)
 {
-        _cleanup_free_ char *mj = NULL, *mp = NULL, *cfg = NULL, *want = NULL;
-        if (asprintf(&mp, "%s/manifest.json", dir) < 0)
-                return herr_set(err, ENOMEM, "import");
-        if (read_file(mp, MAX_JSON_BLOB, &mj, NULL, err) < 0)
-                return -1;
+        _cleanup_free_ char *mj = NULL, *cfg = NULL, *want = NULL;
+        _cleanup_close_ int mfd = src_open(dir, "manifest.json", err);
+        if (mfd < 0 || read_fd(mfd, MAX_JSON_BLOB, &mj, NULL, err) < 0)
+                return mfd < 0 ? -1 : herr_prefix(err, "manifest.json");
         char eb[256] = "";
         _cleanup_yajl_ yajl_val root = yajl_tree_parse(mj, eb, sizeof eb);
         if (!root || !YAJL_IS_ARRAY(root) || YAJL_GET_ARRAY(root)->len == 0)

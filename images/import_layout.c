@@ -12,6 +12,23 @@
 #include "../common/fileutil.h"
 #include "internal.h"
 
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+
+int src_open(const char *dir, const char *rel, herr_t *err)
+{
+        _cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return herr_sys(err, "%s", dir);
+        /* symlinks inside an image layout or archive stay inside it */
+        struct open_how how = { .flags = O_RDONLY | O_CLOEXEC,
+                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV };
+        int fd = (int)syscall(SYS_openat2, dfd, rel, &how, sizeof how);
+        if (fd < 0)
+                return herr_sys(err, "%s/%s", dir, rel);
+        return fd;
+}
+
 static int store_from_src(const char *storage, const char *src_dir, const struct image_desc *d,
                           const struct image_import_opts *opts, herr_t *err)
 {
@@ -21,11 +38,11 @@ static int store_from_src(const char *storage, const char *src_dir, const struct
         struct stat st;
         if (stat(dst, &st) == 0 && st.st_size == d->size)
                 return 0; /* already verified into the store */
-        if (asprintf(&src, "%s/blobs/sha256/%s", src_dir, digest_hex(d->digest)) < 0)
+        if (asprintf(&src, "blobs/sha256/%s", digest_hex(d->digest)) < 0)
                 return herr_set(err, ENOMEM, "blob");
-        _cleanup_close_ int fd = open(src, O_RDONLY | O_CLOEXEC);
+        _cleanup_close_ int fd = src_open(src_dir, src, err);
         if (fd < 0)
-                return herr_sys(err, "blob %s: %s", d->digest, src);
+                return herr_prefix(err, "blob %s", d->digest);
         return blob_store_fd(storage, fd, d->digest, d->size, opts, NULL, err);
 }
 
@@ -50,10 +67,10 @@ int import_manifest_blobs(const char *storage, const char *src_dir, const struct
 static int read_small(const char *dir, const char *name, size_t max, char **buf, size_t *len,
                       herr_t *err)
 {
-        _cleanup_free_ char *p = NULL;
-        if (asprintf(&p, "%s/%s", dir, name) < 0)
-                return herr_set(err, ENOMEM, "%s", name);
-        return read_file(p, max, buf, len, err);
+        _cleanup_close_ int fd = src_open(dir, name, err);
+        if (fd < 0 || read_fd(fd, max, buf, len, err) < 0)
+                return fd < 0 ? -1 : herr_prefix(err, "%s/%s", dir, name);
+        return 0;
 }
 
 int import_oci_dir(const char *storage, const char *dir, const struct image_import_opts *opts,

@@ -67,6 +67,8 @@ int layer_unpack(const char *storage, const char *digest, bool allow_devices, he
 int unpack_archive_fd(int archive_fd, int root_fd, bool allow_devices, herr_t *err);
 
 /* ---- import_layout.c / import_docker.c ---- */
+/* Open dir/rel for reading with symlinks resolved inside dir. */
+int src_open(const char *dir, const char *rel, herr_t *err);
 int import_oci_dir(const char *storage, const char *dir, const struct image_import_opts *opts,
                    char **manifest_digest, char **found_name, herr_t *err);
 int import_docker_dir(const char *storage, const char *dir, const struct image_import_opts *opts,

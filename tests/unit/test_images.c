@@ -256,3 +256,46 @@ Test(images, bundle_from_image_config)
         cr_assert_eq(image_rootfs_release(store, "b1", &err), 0, "%s", err.msg);
         free(cfg); free(rootfs); 
 }
+
+Test(images, multi_arch_index_picks_linux_amd64)
+{
+        struct tentry arm[] = { { "arch", 'f', "arm64" } }, amd[] = { { "arch", 'f', "amd64" } };
+        struct tdesc La, Lb, ma, mb, idx;
+        tu_layer(layout, arm, 1, NULL, &La);
+        tu_image(layout, &La, 1, "\"Cmd\":[\"sh\"]", "x", &ma);
+        tu_layer(layout, amd, 1, NULL, &Lb);
+        tu_image(layout, &Lb, 1, "\"Cmd\":[\"sh\"]", "x", &mb);
+        char *inner = tu_fmt("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+                             "\"manifests\":[{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%lld,"
+                             "\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\"}},"
+                             "{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%lld,"
+                             "\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}]}",
+                             ma.media_type, ma.digest, (long long)ma.size, mb.media_type, mb.digest,
+                             (long long)mb.size);
+        tu_blob(layout, inner, strlen(inner), "application/vnd.oci.image.index.v1+json", &idx);
+        char *top = tu_fmt("{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"%s\",\"digest\":\"%s\","
+                           "\"size\":%lld,\"annotations\":{\"org.opencontainers.image.ref.name\":\"multi\"}}]}",
+                           idx.media_type, idx.digest, (long long)idx.size);
+        herr_t err = { 0 };
+        cr_assert_eq(write_file_atomic(path_in(layout, "index.json"), top, strlen(top), 0644, &err), 0);
+        import_ok(layout, "multi");
+        char *dg = NULL;
+        cr_assert_eq(image_resolve(store, "multi", &dg, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(dg, mb.digest, "the linux/amd64 manifest must be chosen");
+        free(dg);
+}
+
+Test(images, layout_symlinks_cannot_reach_host_files)
+{
+        struct tentry a[] = { { "f", 'f', "x" } };
+        struct tdesc L, m;
+        tu_layer(layout, a, 1, NULL, &L);
+        tu_image(layout, &L, 1, "\"Cmd\":[\"sh\"]", "latest", &m);
+        /* a layout whose index.json is a symlink to a host file */
+        char *cmd = tu_fmt("cd %s && rm index.json && ln -s /etc/hostname index.json && tar -cf ../l.tar .",
+                           layout);
+        cr_assert_eq(system(cmd), 0);
+        herr_t err = { 0 };
+        cr_assert_lt(image_import(store, path_in(tmp, "l.tar"), NULL, NULL, &err), 0);
+        cr_assert(strstr(err.msg, "index.json"), "%s", err.msg);
+}
