@@ -1,6 +1,7 @@
 /* images/overlay.c: a container's rootfs as an overlay of the image's
  * layers (lowerdir, top first) with a per-container upper and work dir. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,30 @@ static int lowerdirs(const char *storage, const struct image_manifest *m, const 
         return rc;
 }
 
+/* The new mount API with one "lowerdir+" per layer (Linux >= 6.8): no
+ * page-size limit on the option string, so any number of layers fits. */
+static int mount_many_layers(char *lower, const char *cdir, const char *rootfs, herr_t *err)
+{
+        _cleanup_close_ int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+        if (fs < 0)
+                return herr_sys(err, "fsopen overlay");
+        char *save = NULL;
+        for (char *l = strtok_r(lower, ":", &save); l; l = strtok_r(NULL, ":", &save))
+                if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", l, 0) < 0)
+                        return herr_sys(err, "overlay lowerdir+ %s (kernel older than 6.8?)", l);
+        _cleanup_free_ char *up = NULL, *wk = NULL;
+        if (asprintf(&up, "%s/upper", cdir) < 0 || asprintf(&wk, "%s/work", cdir) < 0)
+                return herr_set(err, ENOMEM, "overlay");
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", up, 0) < 0 ||
+            fsconfig(fs, FSCONFIG_SET_STRING, "workdir", wk, 0) < 0 ||
+            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return herr_sys(err, "overlay upper/work");
+        _cleanup_close_ int mfd = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+        if (mfd < 0 || move_mount(mfd, "", AT_FDCWD, rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                return herr_sys(err, "mount overlay at %s", rootfs);
+        return 0;
+}
+
 static int do_mount(const char *storage, const char *digest, const char *cdir, herr_t *err)
 {
         struct image_manifest m;
@@ -79,8 +104,8 @@ static int do_mount(const char *storage, const char *digest, const char *cdir, h
                 return herr_set(err, ENOMEM, "overlay");
         if (write_file_atomic(img, digest, strlen(digest), 0600, err) < 0)
                 return -1;
-        if (strlen(opts) >= (size_t)sysconf(_SC_PAGESIZE))
-                return herr_set(err, E2BIG, "overlay options too long (too many layers or a long storage path)");
+        if (strlen(opts) >= (size_t)sysconf(_SC_PAGESIZE) - 1)
+                return mount_many_layers(lower, cdir, rootfs, err);
         if (mount("overlay", rootfs, "overlay", 0, opts) < 0)
                 return herr_sys(err, "mount overlay at %s", rootfs);
         return 0;

@@ -299,3 +299,25 @@ Test(images, layout_symlinks_cannot_reach_host_files)
         cr_assert_lt(image_import(store, path_in(tmp, "l.tar"), NULL, NULL, &err), 0);
         cr_assert(strstr(err.msg, "index.json"), "%s", err.msg);
 }
+
+Test(images, many_layers_mount_in_order)
+{
+        /* 60 layers: the lowerdir list is longer than one page */
+        struct tdesc L[60], m;
+        for (int i = 0; i < 60; i++) {
+                char *name = tu_fmt("f%02d", i), *val = tu_fmt("%d", i);
+                struct tentry e[] = { { name, 'f', val }, { "top", 'f', val } };
+                tu_layer(layout, e, 2, NULL, &L[i]);
+        }
+        tu_image(layout, L, 60, "\"Cmd\":[\"sh\"]", "latest", &m);
+        import_ok(layout, "many");
+        char *rootfs = NULL, *top = NULL;
+        herr_t err = { 0 };
+        cr_assert_eq(image_rootfs_mount(store, "many", "m1", &rootfs, &err), 0, "%s", err.msg);
+        cr_assert(tu_exists(path_in(rootfs, "f00")) && tu_exists(path_in(rootfs, "f59")));
+        cr_assert_eq(read_file(path_in(rootfs, "top"), 64, &top, NULL, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(top, "59", "the last layer must be on top");
+        cr_assert_eq(image_rootfs_release(store, "m1", &err), 0, "%s", err.msg);
+        free(rootfs);
+        free(top);
+}
