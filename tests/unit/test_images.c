@@ -321,3 +321,32 @@ Test(images, many_layers_mount_in_order)
         free(rootfs);
         free(top);
 }
+
+Test(images, containers_of_one_image_are_isolated)
+{
+        struct tentry e[] = { { "etc", 'd', NULL }, { "etc/conf", 'f', "orig" } };
+        struct tdesc L, m;
+        tu_layer(layout, e, 2, "gzip", &L);
+        tu_image(layout, &L, 1, "\"Cmd\":[\"sh\"]", "latest", &m);
+        import_ok(layout, "shared");
+        char *r1 = NULL, *r2 = NULL, *s = NULL;
+        herr_t err = { 0 };
+        cr_assert_eq(image_rootfs_mount(store, "shared", "one", &r1, &err), 0, "%s", err.msg);
+        cr_assert_eq(image_rootfs_mount(store, "shared", "two", &r2, &err), 0, "%s", err.msg);
+        cr_assert_eq(write_file_atomic(path_in(r1, "etc/conf"), "changed", 7, 0644, &err), 0, "%s", err.msg);
+        cr_assert_eq(unlink(path_in(r2, "etc/conf")), 0);
+        cr_assert_eq(read_file(path_in(r1, "etc/conf"), 64, &s, NULL, &err), 0);
+        cr_assert_str_eq(s, "changed");
+        free(s);
+        cr_assert(!tu_exists(path_in(r2, "etc/conf")));
+        cr_assert_eq(read_file(tu_fmt("%s/layers/%s/etc/conf", store, L.digest + 7), 64, &s, NULL, &err), 0);
+        cr_assert_str_eq(s, "orig", "a container wrote into the shared layer");
+        free(s);
+        cr_assert_eq(image_rootfs_release(store, "one", &err), 0, "%s", err.msg);
+        cr_assert(!tu_exists(path_in(r2, "etc/conf")), "releasing one container changed another");
+        cr_assert(tu_exists(path_in(r2, "etc")));
+        cr_assert_eq(image_rootfs_release(store, "two", &err), 0, "%s", err.msg);
+        cr_assert_eq(tu_count_entries(path_in(store, "containers")), 0);
+        free(r1);
+        free(r2);
+}
