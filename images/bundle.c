@@ -122,10 +122,10 @@ static int resolve_user(const char *root, const char *spec, long *uid, long *gid
         else if (numeric(u, uid))
                 (void)db_lookup(root, "/etc/passwd", NULL, *uid, uid, &pgid);
         else if (db_lookup(root, "/etc/passwd", u, 0, uid, &pgid) < 0)
-                return herr_set(err, ENOENT, "user \"%s\": not found in the image's /etc/passwd", u);
+                return herr_plain(err, ENOENT, "user \"%s\": not found in the image's /etc/passwd", u);
         *gid = pgid;
         if (g && *g && !numeric(g, gid) && db_lookup(root, "/etc/group", g, 0, gid, NULL) < 0)
-                return herr_set(err, ENOENT, "group \"%s\": not found in the image's /etc/group", g);
+                return herr_plain(err, ENOENT, "group \"%s\": not found in the image's /etc/group", g);
         return 0;
 }
 
@@ -306,14 +306,14 @@ int image_write_bundle(const char *storage, const char *ref, const struct image_
         char eb[128];
         __attribute__((cleanup(yajl_freep))) yajl_val root = yajl_tree_parse(buf, eb, sizeof eb);
         if (!root)
-                return herr_set(err, EINVAL, "image %s: config: invalid JSON: %s", ref, eb);
+                return herr_plain(err, EINVAL, "image %s: config: invalid JSON: %s", ref, eb);
         struct img_cfg c = { root, cfg_get(root, "Env", yajl_t_array), cfg_get(root, "Cmd", yajl_t_array),
                              cfg_get(root, "Entrypoint", yajl_t_array), NULL, NULL };
         yajl_val w = cfg_get(root, "WorkingDir", yajl_t_string), u = cfg_get(root, "User", yajl_t_string);
         c.cwd = w ? YAJL_GET_STRING(w) : NULL;
         c.user = u ? YAJL_GET_STRING(u) : NULL;
         if (!(opts && opts->args && opts->args[0]) && !c.entry && !c.cmd)
-                return herr_set(err, EINVAL, "image %s: no Entrypoint or Cmd: give a command", ref);
+                return herr_plain(err, EINVAL, "image %s: no Entrypoint or Cmd: give a command", ref);
         yajl_gen g = yajl_gen_alloc(NULL);
         if (!g)
                 return herr_set(err, ENOMEM, "bundle");

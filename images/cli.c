@@ -18,13 +18,13 @@ static void progress(const char *digest, uint64_t done, uint64_t total, void *da
         printf("\rimporting %.19s… %llu MiB / %llu MiB", digest, (unsigned long long)(done >> 20),
                (unsigned long long)(total >> 20));
         if (done >= total)
-                putchar('\n');
+                fputs("\033[K\n", stdout);
         fflush(stdout);
 }
 
 static int usage(herr_t *err, const char *u)
 {
-        herr_set(err, EINVAL, "usage: husk image %s", u);
+        herr_plain(err, EINVAL, "usage: husk image %s", u);
         return 2;
 }
 
@@ -137,7 +137,7 @@ static int cmd_inspect(const char *storage, const char *ref, herr_t *err)
         if (rc == 0)
                 rc = blob_read(storage, m.config.digest, MAX_JSON_BLOB, &cfg, NULL, err);
         if (rc == 0 && !valid_json(cfg))
-                rc = herr_set(err, EINVAL, "config %s: invalid JSON", m.config.digest);
+                rc = herr_plain(err, EINVAL, "config %s: invalid JSON", m.config.digest);
         if (rc == 0) {
                 printf("{\n\"ref\": \"%s\",\n\"digest\": \"%s\",\n\"layers\": [", ref, dg);
                 for (size_t i = 0; i < m.n_layers; i++)

@@ -45,7 +45,7 @@ int blob_path(const char *storage, const char *digest, char **path, herr_t *err)
 {
         const char *hex = digest_hex(digest);
         if (!hex)
-                return herr_set(err, EINVAL, "invalid digest \"%s\"", digest ? digest : "");
+                return herr_plain(err, EINVAL, "invalid digest \"%s\"", digest ? digest : "");
         if (asprintf(path, "%s/blobs/sha256/%s", storage, hex) < 0)
                 return herr_set(err, ENOMEM, "blob path");
         return 0;
@@ -101,7 +101,7 @@ static int copy_hash(int src, int dst, const char *label, int64_t expect_size,
                         last = n;
                 }
         }
-        if (opts && opts->progress && last)
+        if (opts && opts->progress && last && last != n)
                 opts->progress(label, (uint64_t)n, (uint64_t)n, opts->progress_data);
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned int mdlen = 0;
@@ -116,7 +116,7 @@ int blob_store_fd(const char *storage, int src_fd, const char *expect_digest, in
 {
         const char *label = expect_digest ? expect_digest : "(new)";
         if (expect_digest && !digest_hex(expect_digest))
-                return herr_set(err, EINVAL, "blob \"%s\": unsupported or invalid digest",
+                return herr_plain(err, EINVAL, "blob \"%s\": unsupported or invalid digest",
                                 expect_digest);
         _cleanup_free_ char *dir = NULL;
         if (asprintf(&dir, "%s/blobs/sha256", storage) < 0)
@@ -151,7 +151,7 @@ int blob_store_mem(const char *storage, const void *buf, size_t len, char **out_
 {
         char hex[DIGEST_HEX_LEN + 1];
         if (sha256_hex_mem(buf, len, hex) < 0)
-                return herr_set(err, EIO, "sha256");
+                return herr_plain(err, EIO, "sha256");
         _cleanup_free_ char *path = NULL;
         if (asprintf(&path, "%s/blobs/sha256/%s", storage, hex) < 0)
                 return herr_set(err, ENOMEM, "blob");

@@ -31,7 +31,7 @@ static int store_file(const char *storage, const char *dir, const char *rel, con
                       const struct image_import_opts *opts, char **digest, int64_t *size, herr_t *err)
 {
         if (!safe_rel(rel))
-                return herr_set(err, EPERM, "manifest.json: unsafe path \"%s\"", rel ? rel : "");
+                return herr_plain(err, EPERM, "manifest.json: unsafe path \"%s\"", rel ? rel : "");
         _cleanup_close_ int fd = src_open(dir, rel, err);
         if (fd < 0)
                 return -1;
@@ -39,7 +39,7 @@ static int store_file(const char *storage, const char *dir, const char *rel, con
         if (sz < 0 || lseek(fd, 0, SEEK_SET) < 0)
                 return herr_sys(err, "%s", rel);
         *size = sz;
-        if (blob_store_fd(storage, fd, expect, -1, opts, digest, err) < 0)
+        if (blob_store_fd(storage, fd, expect, sz, opts, digest, err) < 0)
                 return herr_prefix(err, "%s", rel);
         return 0;
 }
@@ -104,9 +104,9 @@ static int store_layers(const char *storage, const char *dir, yajl_val layers, y
 {
         size_t n = YAJL_GET_ARRAY(layers)->len;
         if (n > MAX_LAYERS)
-                return herr_set(err, E2BIG, "manifest.json: %zu layers (at most %d)", n, MAX_LAYERS);
+                return herr_plain(err, E2BIG, "manifest.json: %zu layers (at most %d)", n, MAX_LAYERS);
         if (!diff_ids || YAJL_GET_ARRAY(diff_ids)->len != n)
-                return herr_set(err, EINVAL, "config: rootfs.diff_ids does not match the %zu layers", n);
+                return herr_plain(err, EINVAL, "config: rootfs.diff_ids does not match the %zu layers", n);
         m->layers = calloc(n ? n : 1, sizeof *m->layers);
         if (!m->layers)
                 return herr_set(err, ENOMEM, "import");
@@ -116,7 +116,7 @@ static int store_layers(const char *storage, const char *dir, yajl_val layers, y
                 m->n_layers = i + 1;
                 m->layers[i].media_type = strdup("application/vnd.oci.image.layer.v1.tar");
                 if (!want || !digest_hex(want))
-                        return herr_set(err, EINVAL, "config: invalid diff_id for layer %zu", i);
+                        return herr_plain(err, EINVAL, "config: invalid diff_id for layer %zu", i);
                 if (store_file(storage, dir, rel, want, opts, &m->layers[i].digest,
                                &m->layers[i].size, err) < 0)
                         return -1;
@@ -134,13 +134,13 @@ int import_docker_dir(const char *storage, const char *dir, const struct image_i
         char eb[256] = "";
         _cleanup_yajl_ yajl_val root = yajl_tree_parse(mj, eb, sizeof eb);
         if (!root || !YAJL_IS_ARRAY(root) || YAJL_GET_ARRAY(root)->len == 0)
-                return herr_set(err, EINVAL, "manifest.json: expected a non-empty array %s", eb);
+                return herr_plain(err, EINVAL, "manifest.json: expected a non-empty array %s", eb);
         yajl_val img = YAJL_GET_ARRAY(root)->values[0];
         const char *cp[] = { "Config", NULL }, *lp[] = { "Layers", NULL }, *tp[] = { "RepoTags", NULL };
         yajl_val c = yajl_tree_get(img, cp, yajl_t_string), l = yajl_tree_get(img, lp, yajl_t_array);
         yajl_val t = yajl_tree_get(img, tp, yajl_t_array);
         if (!c || !l)
-                return herr_set(err, EINVAL, "manifest.json: missing Config or Layers");
+                return herr_plain(err, EINVAL, "manifest.json: missing Config or Layers");
         struct image_manifest m = { 0 };
         int rc = -1;
         _cleanup_yajl_ yajl_val cv = NULL;
@@ -154,7 +154,7 @@ int import_docker_dir(const char *storage, const char *dir, const struct image_i
         cv = yajl_tree_parse(cfg, eb, sizeof eb);
         const char *dp[] = { "rootfs", "diff_ids", NULL };
         if (!cv) {
-                herr_set(err, EINVAL, "config %s: invalid JSON", m.config.digest);
+                herr_plain(err, EINVAL, "config %s: invalid JSON", m.config.digest);
                 goto out;
         }
         if (store_layers(storage, dir, l, yajl_tree_get(cv, dp, yajl_t_array), opts, &m, err) < 0)

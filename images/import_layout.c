@@ -50,7 +50,7 @@ int import_manifest_blobs(const char *storage, const char *src_dir, const struct
                           const struct image_import_opts *opts, herr_t *err)
 {
         if (m->config.size > (int64_t)MAX_JSON_BLOB)
-                return herr_set(err, EFBIG, "config %s: larger than %u bytes", m->config.digest,
+                return herr_plain(err, EFBIG, "config %s: larger than %u bytes", m->config.digest,
                                 MAX_JSON_BLOB);
         if (store_from_src(storage, src_dir, &m->config, opts, err) < 0)
                 return -1;
@@ -81,7 +81,7 @@ int import_oci_dir(const char *storage, const char *dir, const struct image_impo
         if (read_small(dir, "oci-layout", 4096, &layout, NULL, err) < 0)
                 return -1;
         if (!strstr(layout, "imageLayoutVersion"))
-                return herr_set(err, EINVAL, "%s/oci-layout: no imageLayoutVersion", dir);
+                return herr_plain(err, EINVAL, "%s/oci-layout: no imageLayoutVersion", dir);
         if (read_small(dir, "index.json", MAX_JSON_BLOB, &idx, &len, err) < 0)
                 return -1;
         const char *tag = opts ? opts->select_tag : NULL;
@@ -90,7 +90,7 @@ int import_oci_dir(const char *storage, const char *dir, const struct image_impo
                 bool is_index = false;
                 char *rn = NULL;
                 if (depth > 3)
-                        return herr_set(err, ELOOP, "%s: image indexes nested too deep", dir);
+                        return herr_plain(err, ELOOP, "%s: image indexes nested too deep", dir);
                 if (index_select(idx, len, depth ? NULL : tag, &d, &is_index, &rn, err) < 0)
                         return herr_prefix(err, "%s", dir);
                 if (rn && !*found_name)
@@ -100,7 +100,7 @@ int import_oci_dir(const char *storage, const char *dir, const struct image_impo
                 free(idx);
                 idx = NULL;
                 if (d.size > (int64_t)MAX_JSON_BLOB) {
-                        herr_set(err, EFBIG, "manifest %s: larger than %u bytes", d.digest, MAX_JSON_BLOB);
+                        herr_plain(err, EFBIG, "manifest %s: larger than %u bytes", d.digest, MAX_JSON_BLOB);
                         desc_free(&d);
                         return -1;
                 }
@@ -192,7 +192,7 @@ static int import_dir(const char *storage, const char *dir, const struct image_i
                 return import_oci_dir(storage, dir, opts, digest, found, err);
         if (stat(b, &st) == 0)
                 return import_docker_dir(storage, dir, opts, digest, found, err);
-        return herr_set(err, EINVAL, "neither an OCI image layout (oci-layout) nor a docker "
+        return herr_plain(err, EINVAL, "neither an OCI image layout (oci-layout) nor a docker "
                         "save archive (manifest.json)");
 }
 

@@ -8,6 +8,14 @@
 
 #include "images.h"
 
+/* A validation error: errnum kept for callers, no strerror in the message. */
+#define herr_plain(e, num, ...) herr_errnum(herr_set((e), 0, __VA_ARGS__), (e), (num))
+static inline int herr_errnum(int rc, herr_t *e, int num)
+{
+        e->errnum = num;
+        return rc;
+}
+
 #define DIGEST_HEX_LEN 64
 #define MAX_JSON_BLOB (4u << 20)    /* cap for manifests, indexes, configs */
 #define MAX_LAYERS 128

@@ -36,10 +36,10 @@ static int desc_parse(yajl_val v, const char *what, struct image_desc *d, herr_t
         const char *path[] = { "size", NULL };
         yajl_val sz = yajl_tree_get(v, path, yajl_t_number);
         if (!dg || !digest_hex(dg))
-                return herr_set(err, EINVAL, "%s: missing or unsupported digest \"%s\"", what,
+                return herr_plain(err, EINVAL, "%s: missing or unsupported digest \"%s\"", what,
                                 dg ? dg : "");
         if (!sz || !YAJL_IS_INTEGER(sz) || YAJL_GET_INTEGER(sz) < 0)
-                return herr_set(err, EINVAL, "%s %s: missing or invalid size", what, dg);
+                return herr_plain(err, EINVAL, "%s %s: missing or invalid size", what, dg);
         d->media_type = strdup(mt ? mt : "");
         d->digest = strdup(dg);
         d->size = YAJL_GET_INTEGER(sz);
@@ -70,12 +70,12 @@ static yajl_val parse(const char *json, size_t len, const char *what, herr_t *er
 {
         char ebuf[256] = "";
         if (len > MAX_JSON_BLOB) {
-                herr_set(err, EFBIG, "%s: larger than %u bytes", what, MAX_JSON_BLOB);
+                herr_plain(err, EFBIG, "%s: larger than %u bytes", what, MAX_JSON_BLOB);
                 return NULL;
         }
         yajl_val v = yajl_tree_parse(json, ebuf, sizeof ebuf);
         if (!v || !YAJL_IS_OBJECT(v)) {
-                herr_set(err, EINVAL, "%s: invalid JSON%s%s", what, ebuf[0] ? ": " : "", ebuf);
+                herr_plain(err, EINVAL, "%s: invalid JSON%s%s", what, ebuf[0] ? ": " : "", ebuf);
                 if (v)
                         yajl_tree_free(v);
                 return NULL;
@@ -102,13 +102,13 @@ int manifest_parse(const char *json, size_t len, struct image_manifest *m, herr_
         yajl_val cfg = yajl_tree_get(root, cp, yajl_t_object);
         yajl_val layers = yajl_tree_get(root, lp, yajl_t_array);
         if (!cfg)
-                return herr_set(err, EINVAL, "manifest: missing config");
+                return herr_plain(err, EINVAL, "manifest: missing config");
         if (desc_parse(cfg, "manifest config", &m->config, err) < 0)
                 return -1;
         size_t n = layers ? YAJL_GET_ARRAY(layers)->len : 0;
         if (n > MAX_LAYERS) {
                 manifest_free(m);
-                return herr_set(err, E2BIG, "manifest: %zu layers (at most %d)", n, MAX_LAYERS);
+                return herr_plain(err, E2BIG, "manifest: %zu layers (at most %d)", n, MAX_LAYERS);
         }
         m->layers = calloc(n ? n : 1, sizeof *m->layers);
         if (!m->layers) {
@@ -123,7 +123,7 @@ int manifest_parse(const char *json, size_t len, struct image_manifest *m, herr_
                 }
                 m->n_layers = i + 1;
                 if (!layer_media_type_ok(m->layers[i].media_type)) {
-                        herr_set(err, ENOTSUP, "manifest: layer %s: unsupported media type \"%s\"",
+                        herr_plain(err, ENOTSUP, "manifest: layer %s: unsupported media type \"%s\"",
                                  m->layers[i].digest, m->layers[i].media_type);
                         manifest_free(m);
                         return -1;
@@ -172,8 +172,8 @@ int index_select(const char *json, size_t len, const char *tag, struct image_des
                 return 0;
         }
         if (tag)
-                return herr_set(err, ENOENT, "index: no manifest named \"%s\"", tag);
-        return herr_set(err, ENOENT, "index: no manifest for linux/amd64");
+                return herr_plain(err, ENOENT, "index: no manifest named \"%s\"", tag);
+        return herr_plain(err, ENOENT, "index: no manifest for linux/amd64");
 }
 
 int image_load_manifest(const char *storage, const char *digest, struct image_manifest *m,

@@ -17,10 +17,10 @@ static int check_id(const char *id, herr_t *err)
 {
         size_t n = strlen(id);
         if (n == 0 || n > 128 || id[0] == '.')
-                return herr_set(err, EINVAL, "container id \"%s\": invalid", id);
+                return herr_plain(err, EINVAL, "container id \"%s\": invalid", id);
         for (size_t i = 0; i < n; i++)
                 if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", id[i]))
-                        return herr_set(err, EINVAL, "container id \"%s\": invalid character", id);
+                        return herr_plain(err, EINVAL, "container id \"%s\": invalid character", id);
         return 0;
 }
 
@@ -42,7 +42,7 @@ static int lowerdirs(const char *storage, const struct image_manifest *m, const 
                         rc = herr_sys(err, "layer %s: not unpacked (import the image again)",
                                       m->layers[i].digest);
                 else if (strchr(p, ':') || strchr(p, ','))
-                        rc = herr_set(err, EINVAL, "%s: ':' or ',' in the storage path", p);
+                        rc = herr_plain(err, EINVAL, "%s: ':' or ',' in the storage path", p);
                 if (rc < 0)
                         break;
                 fprintf(f, "%s%s", i == m->n_layers - 1 ? "" : ":", p);

@@ -46,16 +46,16 @@ int ref_normalize(const char *ref, char **out, herr_t *err)
 {
         size_t n = strlen(ref);
         if (n == 0 || n > 255)
-                return herr_set(err, EINVAL, "image name \"%s\": empty or too long", ref);
+                return herr_plain(err, EINVAL, "image name \"%s\": empty or too long", ref);
         for (size_t i = 0; i < n; i++) {
                 unsigned char c = (unsigned char)ref[i];
                 if (!isalnum(c) && !strchr("._-/:@", c))
-                        return herr_set(err, EINVAL, "image name \"%s\": invalid character '%c'", ref, c);
+                        return herr_plain(err, EINVAL, "image name \"%s\": invalid character '%c'", ref, c);
         }
         const char *slash = strrchr(ref, '/');
         const char *colon = strrchr(slash ? slash : ref, ':');
         if (colon && colon[1] == '\0')
-                return herr_set(err, EINVAL, "image name \"%s\": empty tag", ref);
+                return herr_plain(err, EINVAL, "image name \"%s\": empty tag", ref);
         if (asprintf(out, colon ? "%s" : "%s:latest", ref) < 0)
                 return herr_set(err, ENOMEM, "ref");
         return 0;
@@ -155,7 +155,7 @@ int refs_del(const char *storage, const char *ref, herr_t *err)
         if (lk < 0 || refs_update(storage, ref, NULL, &found, err) < 0)
                 return -1;
         if (!found)
-                return herr_set(err, ENOENT, "image %s: no such image", ref);
+                return herr_plain(err, ENOENT, "image %s: no such image", ref);
         return 0;
 }
 
@@ -188,7 +188,7 @@ int image_resolve(const char *storage, const char *ref, char **digest, herr_t *e
                 if (strncmp(v[i].digest + 7, want, strlen(want)) != 0)
                         continue;
                 if (hit && strcmp(hit, v[i].digest) != 0) {
-                        herr_set(err, EINVAL, "image %s: ambiguous digest prefix", ref);
+                        herr_plain(err, EINVAL, "image %s: ambiguous digest prefix", ref);
                         goto out;
                 }
                 hit = v[i].digest;
@@ -198,7 +198,7 @@ int image_resolve(const char *storage, const char *ref, char **digest, herr_t *e
                         if (strcmp(v[i].name, norm) == 0)
                                 hit = v[i].digest;
         if (!hit) {
-                herr_set(err, ENOENT, "image %s: no such image", ref);
+                herr_plain(err, ENOENT, "image %s: no such image", ref);
                 goto out;
         }
         *digest = strdup(hit);

@@ -43,20 +43,20 @@ struct unpack_ctx {
 static int clean_path(const char *raw, char *out, size_t outsz, herr_t *err)
 {
         if (!raw)
-                return herr_set(err, EINVAL, "entry with unreadable name");
+                return herr_plain(err, EINVAL, "entry with unreadable name");
         if (raw[0] == '/')
-                return herr_set(err, EPERM, "entry %s: absolute path not allowed", raw);
+                return herr_plain(err, EPERM, "entry %s: absolute path not allowed", raw);
         if (strlen(raw) >= outsz)
-                return herr_set(err, ENAMETOOLONG, "entry %.64s…: name too long", raw);
+                return herr_plain(err, ENAMETOOLONG, "entry %.64s…: name too long", raw);
         size_t o = 0;
         const char *p = raw;
         while (*p) {
                 const char *e = strchrnul(p, '/');
                 size_t n = (size_t)(e - p);
                 if (n == 2 && p[0] == '.' && p[1] == '.')
-                        return herr_set(err, EPERM, "entry %s: \"..\" component not allowed", raw);
+                        return herr_plain(err, EPERM, "entry %s: \"..\" component not allowed", raw);
                 if (n > NAME_MAX)
-                        return herr_set(err, ENAMETOOLONG, "entry %.64s…: component too long", raw);
+                        return herr_plain(err, ENAMETOOLONG, "entry %.64s…: component too long", raw);
                 if (n && !(n == 1 && p[0] == '.')) {
                         if (o)
                                 out[o++] = '/';
@@ -88,7 +88,7 @@ static int open_dir(int root, const char *rel, bool create, herr_t *err)
                 int fd = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (fd < 0) {
                         if (errno == ELOOP || errno == ENOTDIR)
-                                return herr_set(err, EPERM, "%.*s: not a directory or a symlink "
+                                return herr_plain(err, EPERM, "%.*s: not a directory or a symlink "
                                                 "(entries may not pass through symlinks)",
                                                 (int)(e - rel), rel);
                         return herr_sys(err, "%.*s", (int)(e - rel), rel);
@@ -173,7 +173,7 @@ static int write_file(struct archive *a, struct unpack_ctx *c, int pfd, const ch
                         return herr_sys(err, "entry %s: write", c->path);
         }
         if (r != ARCHIVE_EOF)
-                return herr_set(err, EIO, "entry %s: %s", c->path, archive_error_string(a));
+                return herr_plain(err, EIO, "entry %s: %s", c->path, archive_error_string(a));
         if (ftruncate(fd, archive_entry_size(e)) < 0)
                 return herr_sys(err, "entry %s: truncate", c->path);
         apply_owner_mode(fd, e);
@@ -203,7 +203,7 @@ static int write_hardlink(struct unpack_ctx *c, int pfd, const char *base, const
         if (clean_path(target, c->linkbuf, sizeof c->linkbuf, err) < 0)
                 return herr_prefix(err, "hardlink %s", c->path);
         if (!c->linkbuf[0])
-                return herr_set(err, EPERM, "entry %s: hardlink to the layer root", c->path);
+                return herr_plain(err, EPERM, "entry %s: hardlink to the layer root", c->path);
         char *slash = strrchr(c->linkbuf, '/');
         const char *tbase = c->linkbuf;
         _cleanup_close_ int tfd = -1;
@@ -226,7 +226,7 @@ static int write_special(struct unpack_ctx *c, int pfd, const char *base, struct
         if (t == AE_IFLNK) {
                 const char *tg = archive_entry_symlink(e);
                 if (!tg || strlen(tg) >= PATH_MAX)
-                        return herr_set(err, EINVAL, "entry %s: invalid symlink target", c->path);
+                        return herr_plain(err, EINVAL, "entry %s: invalid symlink target", c->path);
                 if (symlinkat(tg, pfd, base) < 0)
                         return herr_sys(err, "entry %s: symlink", c->path);
         } else if (t == AE_IFIFO) {
@@ -234,12 +234,12 @@ static int write_special(struct unpack_ctx *c, int pfd, const char *base, struct
                         return herr_sys(err, "entry %s: mkfifo", c->path);
         } else if (t == AE_IFCHR || t == AE_IFBLK) {
                 if (!c->allow_devices)
-                        return herr_set(err, EPERM, "entry %s: %s device not allowed in layers",
+                        return herr_plain(err, EPERM, "entry %s: %s device not allowed in layers",
                                         c->path, t == AE_IFCHR ? "character" : "block");
                 if (mknodat(pfd, base, t | 0600, archive_entry_rdev(e)) < 0)
                         return herr_sys(err, "entry %s: mknod", c->path);
         } else {
-                return herr_set(err, EPERM, "entry %s: unsupported file type 0%o", c->path, t);
+                return herr_plain(err, EPERM, "entry %s: unsupported file type 0%o", c->path, t);
         }
         if (fchownat(pfd, base, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
                      AT_SYMLINK_NOFOLLOW) < 0 && errno != EPERM)
@@ -260,7 +260,7 @@ static int whiteout(struct unpack_ctx *c, int pfd, const char *base, herr_t *err
         if (strncmp(name, WH_PREFIX, strlen(WH_PREFIX)) == 0)
                 return 0; /* other .wh..wh.* metadata (aufs): ignored */
         if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-                return herr_set(err, EPERM, "entry %s: invalid whiteout", c->path);
+                return herr_plain(err, EPERM, "entry %s: invalid whiteout", c->path);
         struct stat st;
         if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
                 return 0; /* same-layer content is not hidden by its own layer */
@@ -317,7 +317,7 @@ int unpack_archive_fd(int archive_fd, int root_fd, bool allow_devices, herr_t *e
         archive_read_support_format_tar(a);
         archive_read_support_format_empty(a);
         if (archive_read_open_fd(a, archive_fd, 1 << 16) != ARCHIVE_OK)
-                return herr_set(err, EINVAL, "not a tar archive: %s", archive_error_string(a));
+                return herr_plain(err, EINVAL, "not a tar archive: %s", archive_error_string(a));
         struct unpack_ctx *c = calloc(1, sizeof *c);
         if (!c)
                 return herr_set(err, ENOMEM, "unpack");
@@ -330,11 +330,11 @@ int unpack_archive_fd(int archive_fd, int root_fd, bool allow_devices, herr_t *e
                 if (r == ARCHIVE_EOF)
                         break;
                 if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-                        rc = herr_set(err, EINVAL, "bad tar header: %s", archive_error_string(a));
+                        rc = herr_plain(err, EINVAL, "bad tar header: %s", archive_error_string(a));
                         break;
                 }
                 if (n >= MAX_ENTRIES) {
-                        rc = herr_set(err, E2BIG, "more than %u entries", MAX_ENTRIES);
+                        rc = herr_plain(err, E2BIG, "more than %u entries", MAX_ENTRIES);
                         break;
                 }
                 if ((rc = unpack_entry(a, c, e, err)) < 0)
@@ -380,7 +380,7 @@ int layer_unpack(const char *storage, const char *digest, bool allow_devices, he
 {
         const char *hex = digest_hex(digest);
         if (!hex)
-                return herr_set(err, EINVAL, "layer \"%s\": invalid digest", digest);
+                return herr_plain(err, EINVAL, "layer \"%s\": invalid digest", digest);
         _cleanup_free_ char *final = NULL, *lock = NULL, *tmp = NULL;
         if (asprintf(&final, "%s/layers/%s", storage, hex) < 0 ||
             asprintf(&lock, "%s.lock", final) < 0 ||

@@ -4,6 +4,7 @@
  *   husk-image [--storage DIR] import|ls|inspect|rm|prune ...
  *   husk-image [--storage DIR] mount REF ID | release ID | bundle REF DIR ROOTFS [ARGS...] */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../images/images.h"
@@ -15,6 +16,7 @@ static int extra(int argc, char **argv, const char *storage, herr_t *err)
                 if (image_rootfs_mount(storage, argv[1], argv[2], &p, err) < 0)
                         return 1;
                 puts(p);
+                free(p);
                 return 0;
         }
         if (strcmp(argv[0], "release") == 0 && argc == 2)
