@@ -28,7 +28,7 @@ static void teardown(void)
         tu_pool_free();
 }
 
-TestSuite(images, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(images, .init = setup, .fini = teardown);
 
 #define path_in(base, rel) tu_fmt("%s/%s", (base), (rel))
 

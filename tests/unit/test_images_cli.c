@@ -29,7 +29,7 @@ static void teardown(void)
         tu_pool_free();
 }
 
-TestSuite(images_cli, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(images_cli, .init = setup, .fini = teardown);
 
 /* Run image_cli with stdout captured into *out (freed by the pool). */
 static int run(char **out, herr_t *err, const char *a0, const char *a1, const char *a2, const char *a3)

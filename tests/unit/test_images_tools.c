@@ -28,7 +28,7 @@ static void teardown(void)
         tu_pool_free();
 }
 
-TestSuite(images_tools, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(images_tools, .init = setup, .fini = teardown);
 
 static void need(const char *tool)
 {

@@ -29,7 +29,7 @@ static void teardown(void)
         tu_pool_free();
 }
 
-TestSuite(images_unpack, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(images_unpack, .init = setup, .fini = teardown);
 
 /* Import a one-layer image of entries; returns import's result. */
 static struct tdesc last_layer;
