@@ -328,3 +328,17 @@ int image_write_bundle(const char *storage, const char *ref, const struct image_
         yajl_gen_free(g);
         return rc < 0 ? herr_prefix(err, "bundle %s", bundle_dir) : 0;
 }
+
+int image_prepare_bundle(const char *storage, const char *ref, const char *container_id,
+                         const struct image_run_opts *opts, const char *bundle_dir, herr_t *err)
+{
+        _cleanup_free_ char *rootfs = NULL;
+        if (image_rootfs_mount(storage, ref, container_id, &rootfs, err) < 0)
+                return -1;
+        if (image_write_bundle(storage, ref, opts, bundle_dir, rootfs, err) < 0) {
+                herr_t e2 = { 0 };
+                (void)image_rootfs_release(storage, container_id, &e2);
+                return -1;
+        }
+        return 0;
+}

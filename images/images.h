@@ -68,6 +68,11 @@ struct image_run_opts {
 int image_write_bundle(const char *storage, const char *ref, const struct image_run_opts *opts,
                        const char *bundle_dir, const char *rootfs_path, herr_t *err);
 
+/* run/create --image in one call: mount the rootfs of container_id and
+ * write bundle_dir/config.json for it; on failure nothing is left mounted. */
+int image_prepare_bundle(const char *storage, const char *ref, const char *container_id,
+                         const struct image_run_opts *opts, const char *bundle_dir, herr_t *err);
+
 /* `husk image import|ls|inspect|rm|prune`; argv[0] is the subcommand.
  * Prints results to stdout; returns an exit status (0 ok, 1 failure with
  * err filled, 2 usage with err filled). */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -177,4 +178,50 @@ Test(images_tools, progress_reported_for_large_layers)
         cr_assert_geq(p.calls, 3, "expected progress every 4 MiB of a 12 MiB layer");
         cr_assert_eq(p.last_done, (uint64_t)L.size);
         cr_assert_eq(p.last_total, (uint64_t)L.size);
+}
+
+Test(images_tools, killed_import_leaves_no_partial_layer)
+{
+        char *layout = tu_fmt("%s/big", tmp);
+        size_t sz = 64u << 20;
+        char *big = malloc(sz);
+        for (size_t i = 0; i < sz; i++)
+                big[i] = (char)('a' + (i * 7919 % 26));
+        big[sz - 1] = '\0';
+        struct tentry e[] = { { "big1", 'f', big }, { "big2", 'f', big } };
+        struct tdesc L, m;
+        tu_layer(layout, e, 2, NULL, &L);
+        free(big);
+        tu_image(layout, &L, 1, "\"Cmd\":[\"sh\"]", "latest", &m);
+        const char *final = tu_fmt("%s/layers/%s", store, L.digest + 7);
+        for (int delay_ms = 50; delay_ms <= 250; delay_ms += 100) {
+                pid_t pid = fork();
+                cr_assert_geq(pid, 0);
+                if (pid == 0) {
+                        herr_t err = { 0 };
+                        struct image_import_opts o = { .name = "big" };
+                        _exit(image_import(store, layout, &o, NULL, &err) < 0);
+                }
+                usleep((useconds_t)delay_ms * 1000);
+                kill(pid, SIGKILL);
+                int st;
+                waitpid(pid, &st, 0);
+                if (WIFEXITED(st))
+                        break; /* finished before the kill: nothing to check */
+                struct stat sb;
+                if (stat(final, &sb) == 0)
+                        cr_assert_eq(system(tu_fmt("cmp -s %s/big1 %s/big2 && test $(stat -c %%s %s/big2) = %zu",
+                                                   final, final, final, sz - 1)), 0,
+                                     "a visible layer must be complete");
+                herr_t err = { 0 };
+                unsigned n;
+                cr_assert_eq(image_prune(store, &n, &err), 0, "%s", err.msg);
+                cr_assert_eq(system(tu_fmt("test $(ls -A %s/layers | grep -c tmp) = 0", store)), 0,
+                             "prune must remove the killed import's temporary dir");
+        }
+        herr_t err = { 0 };
+        struct image_import_opts o = { .name = "big" };
+        cr_assert_eq(image_import(store, layout, &o, NULL, &err), 0, "re-import: %s", err.msg);
+        cr_assert_eq(system(tu_fmt("test $(ls -A %s/layers | grep -c tmp) = 0", store)), 0);
+        cr_assert_eq(system(tu_fmt("test $(stat -c %%s %s/big1) = %zu", final, sz - 1)), 0);
 }
