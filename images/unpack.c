@@ -43,20 +43,20 @@ struct unpack_ctx {
 static int clean_path(const char *raw, char *out, size_t outsz, herr_t *err)
 {
         if (!raw)
-                return herr_plain(err, EINVAL, "entry with unreadable name");
+                return herr_plain(err, EINVAL, "unreadable name");
         if (raw[0] == '/')
-                return herr_plain(err, EPERM, "entry %s: absolute path not allowed", raw);
+                return herr_plain(err, EPERM, "%s: absolute path not allowed", raw);
         if (strlen(raw) >= outsz)
-                return herr_plain(err, ENAMETOOLONG, "entry %.64s…: name too long", raw);
+                return herr_plain(err, ENAMETOOLONG, "%.64s…: name too long", raw);
         size_t o = 0;
         const char *p = raw;
         while (*p) {
                 const char *e = strchrnul(p, '/');
                 size_t n = (size_t)(e - p);
                 if (n == 2 && p[0] == '.' && p[1] == '.')
-                        return herr_plain(err, EPERM, "entry %s: \"..\" component not allowed", raw);
+                        return herr_plain(err, EPERM, "%s: \"..\" component not allowed", raw);
                 if (n > NAME_MAX)
-                        return herr_plain(err, ENAMETOOLONG, "entry %.64s…: component too long", raw);
+                        return herr_plain(err, ENAMETOOLONG, "%.64s…: component too long", raw);
                 if (n && !(n == 1 && p[0] == '.')) {
                         if (o)
                                 out[o++] = '/';
@@ -201,7 +201,7 @@ static int write_hardlink(struct unpack_ctx *c, int pfd, const char *base, const
                           herr_t *err)
 {
         if (clean_path(target, c->linkbuf, sizeof c->linkbuf, err) < 0)
-                return herr_prefix(err, "hardlink %s", c->path);
+                return herr_prefix(err, "entry %s: hardlink target", c->path);
         if (!c->linkbuf[0])
                 return herr_plain(err, EPERM, "entry %s: hardlink to the layer root", c->path);
         char *slash = strrchr(c->linkbuf, '/');
@@ -212,10 +212,10 @@ static int write_hardlink(struct unpack_ctx *c, int pfd, const char *base, const
                 tbase = slash + 1;
                 tfd = open_dir(c->root, c->linkbuf, false, err);
                 if (tfd < 0)
-                        return herr_prefix(err, "hardlink %s -> %s", c->path, target);
+                        return herr_prefix(err, "entry %s: hardlink to %s", c->path, target);
         }
         if (linkat(tfd >= 0 ? tfd : c->root, tbase, pfd, base, 0) < 0)
-                return herr_sys(err, "hardlink %s -> %s", c->path, target);
+                return herr_sys(err, "entry %s: hardlink to %s", c->path, target);
         return 0;
 }
 
@@ -272,7 +272,7 @@ static int whiteout(struct unpack_ctx *c, int pfd, const char *base, herr_t *err
 static int unpack_entry(struct archive *a, struct unpack_ctx *c, struct archive_entry *e, herr_t *err)
 {
         if (clean_path(archive_entry_pathname(e), c->pathbuf, sizeof c->pathbuf, err) < 0)
-                return -1;
+                return herr_prefix(err, "entry");
         c->path = c->pathbuf;
         mode_t t = archive_entry_filetype(e);
         if (!c->path[0]) {

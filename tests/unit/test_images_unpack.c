@@ -57,6 +57,7 @@ static void expect_rejected(const struct tentry *e, size_t n, const char *why)
         herr_t err = { 0 };
         cr_assert_lt(import_entries(e, n, false, &err), 0, "a layer with %s was accepted", why);
         cr_assert(strstr(err.msg, "entry") || strstr(err.msg, "hardlink"), "unclear error: %s", err.msg);
+        cr_log_info("%s: %s", why, err.msg);
         char *dg = NULL;
         cr_assert_lt(image_resolve(store, "evil", &dg, &err), 0, "ref left after rejected import");
         cr_assert_eq(layer_dirs(), 0, "only lock files may remain in layers/ (no partial layer)");
@@ -152,4 +153,23 @@ Test(images_unpack, interrupted_unpack_leaves_no_layer_and_prune_cleans)
         cr_assert_eq(image_prune(store, &n, &err), 0, "%s", err.msg);
         cr_assert(!tu_exists(stale), "prune must remove stale temporary layer dirs");
         cr_assert_eq(tu_count_entries(tu_fmt("%s/layers", store)), 2, "the used layer stays");
+}
+
+Test(images_unpack, oversized_path_rejected)
+{
+        /* 5000 bytes of short components: a pax header longer than PATH_MAX */
+        char *p = malloc(5001);
+        for (int i = 0; i < 2500; i++)
+                memcpy(p + 2 * i, "d/", 2);
+        p[4999] = 'f';
+        p[5000] = '\0';
+        struct tentry e[] = { { p, 'f', "x" } };
+        expect_rejected(e, 1, "a 5000-byte path");
+        free(p);
+}
+
+Test(images_unpack, whiteout_cannot_name_dotdot)
+{
+        struct tentry e[] = { { "a", 'd', NULL }, { "a/.wh...", 'f', NULL } };
+        expect_rejected(e, 2, "a whiteout of ..");
 }
