@@ -111,6 +111,10 @@ static int copy_hash(int src, int dst, const char *label, int64_t expect_size,
         return 0;
 }
 
+static int store_tmp(int tfd, const char *named, const char *dir, int src_fd, const char *label,
+                     const char *expect_digest, int64_t expect_size,
+                     const struct image_import_opts *opts, char **out_digest, herr_t *err);
+
 int blob_store_fd(const char *storage, int src_fd, const char *expect_digest, int64_t expect_size,
                   const struct image_import_opts *opts, char **out_digest, herr_t *err)
 {
@@ -121,9 +125,26 @@ int blob_store_fd(const char *storage, int src_fd, const char *expect_digest, in
         _cleanup_free_ char *dir = NULL;
         if (asprintf(&dir, "%s/blobs/sha256", storage) < 0)
                 return herr_set(err, ENOMEM, "blob");
+        _cleanup_free_ char *named = NULL; /* fallback without O_TMPFILE */
         _cleanup_close_ int tfd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+        if (tfd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+                if (asprintf(&named, "%s/.tmp-XXXXXX", dir) < 0)
+                        return herr_set(err, ENOMEM, "blob");
+                tfd = mkostemp(named, O_CLOEXEC);
+        }
         if (tfd < 0)
                 return herr_sys(err, "%s: temporary file", dir);
+        int rc = store_tmp(tfd, named, dir, src_fd, label, expect_digest, expect_size, opts,
+                           out_digest, err);
+        if (rc < 0 && named)
+                unlink(named);
+        return rc;
+}
+
+static int store_tmp(int tfd, const char *named, const char *dir, int src_fd, const char *label,
+                     const char *expect_digest, int64_t expect_size,
+                     const struct image_import_opts *opts, char **out_digest, herr_t *err)
+{
         char hex[DIGEST_HEX_LEN + 1];
         int64_t total = 0;
         if (copy_hash(src_fd, tfd, label, expect_size, opts, hex, &total, err) < 0)
@@ -139,7 +160,8 @@ int blob_store_fd(const char *storage, int src_fd, const char *expect_digest, in
         _cleanup_free_ char *final = NULL, *fdp = NULL;
         if (asprintf(&final, "%s/%s", dir, hex) < 0 || asprintf(&fdp, "/proc/self/fd/%d", tfd) < 0)
                 return herr_set(err, ENOMEM, "blob");
-        if (linkat(AT_FDCWD, fdp, AT_FDCWD, final, AT_SYMLINK_FOLLOW) < 0 && errno != EEXIST)
+        if (named ? rename(named, final) < 0 :
+                    linkat(AT_FDCWD, fdp, AT_FDCWD, final, AT_SYMLINK_FOLLOW) < 0 && errno != EEXIST)
                 return herr_sys(err, "blob sha256:%s: link into store", hex);
         if (out_digest && asprintf(out_digest, "sha256:%s", hex) < 0)
                 return herr_set(err, ENOMEM, "blob");

@@ -103,10 +103,13 @@ static int sweep_blobs(const char *storage, const struct hexset *s, unsigned *fr
         if (!d)
                 return errno == ENOENT ? 0 : herr_sys(err, "%s", p);
         struct dirent *de;
-        while ((de = readdir(d)))
-                if (de->d_name[0] != '.' && !set_has(s, de->d_name, strlen(de->d_name)) &&
-                    unlinkat(dirfd(d), de->d_name, 0) == 0)
+        while ((de = readdir(d))) {
+                if (strncmp(de->d_name, ".tmp-", 5) == 0) /* a dead import's */
+                        (void)unlinkat(dirfd(d), de->d_name, 0);
+                else if (de->d_name[0] != '.' && !set_has(s, de->d_name, strlen(de->d_name)) &&
+                         unlinkat(dirfd(d), de->d_name, 0) == 0)
                         (*freed)++;
+        }
         return 0;
 }
 
