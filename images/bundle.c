@@ -330,15 +330,24 @@ int image_write_bundle(const char *storage, const char *ref, const struct image_
 }
 
 int image_prepare_bundle(const char *storage, const char *ref, const char *container_id,
-                         const struct image_run_opts *opts, const char *bundle_dir, herr_t *err)
+                         const struct image_run_opts *opts, const char *bundle_dir,
+                         char **bundle_out, herr_t *err)
 {
-        _cleanup_free_ char *rootfs = NULL;
+        _cleanup_free_ char *rootfs = NULL, *b = NULL;
+        if (bundle_dir)
+                b = strdup(bundle_dir);
+        else if (asprintf(&b, "%s/containers/%s/bundle", storage, container_id) < 0)
+                b = NULL;
+        if (!b)
+                return herr_set(err, ENOMEM, "bundle");
         if (image_rootfs_mount(storage, ref, container_id, &rootfs, err) < 0)
                 return -1;
-        if (image_write_bundle(storage, ref, opts, bundle_dir, rootfs, err) < 0) {
+        if (image_write_bundle(storage, ref, opts, b, rootfs, err) < 0) {
                 herr_t e2 = { 0 };
                 (void)image_rootfs_release(storage, container_id, &e2);
                 return -1;
         }
+        if (bundle_out)
+                *bundle_out = TAKE_PTR(b);
         return 0;
 }

@@ -69,9 +69,12 @@ int image_write_bundle(const char *storage, const char *ref, const struct image_
                        const char *bundle_dir, const char *rootfs_path, herr_t *err);
 
 /* run/create --image in one call: mount the rootfs of container_id and
- * write bundle_dir/config.json for it; on failure nothing is left mounted. */
+ * write BUNDLE/config.json for it, BUNDLE = bundle_dir or (NULL)
+ * STORAGE/containers/<id>/bundle, which image_rootfs_release() removes too.
+ * *bundle_out (may be NULL) gets BUNDLE. On failure nothing is left. */
 int image_prepare_bundle(const char *storage, const char *ref, const char *container_id,
-                         const struct image_run_opts *opts, const char *bundle_dir, herr_t *err);
+                         const struct image_run_opts *opts, const char *bundle_dir,
+                         char **bundle_out, herr_t *err);
 
 /* `husk image import|ls|inspect|rm|prune`; argv[0] is the subcommand.
  * Prints results to stdout; returns an exit status (0 ok, 1 failure with

@@ -2,7 +2,8 @@
  * functions, used by `make image-busybox`, the shell tests and bench
  * before (and independently of) the wiring into husk's main.
  *   husk-image [--storage DIR] import|ls|inspect|rm|prune ...
- *   husk-image [--storage DIR] mount REF ID | release ID | bundle REF DIR ROOTFS [ARGS...] */
+ *   husk-image [--storage DIR] mount REF ID | release ID | bundle REF DIR ROOTFS [ARGS...]
+ *   husk-image [--storage DIR] prepare REF ID [ARGS...]   (rootfs + bundle; prints the bundle) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,15 @@ static int extra(int argc, char **argv, const char *storage, herr_t *err)
         }
         if (strcmp(argv[0], "release") == 0 && argc == 2)
                 return image_rootfs_release(storage, argv[1], err) < 0;
+        if (strcmp(argv[0], "prepare") == 0 && argc >= 3) {
+                struct image_run_opts o = { .args = argc > 3 ? argv + 3 : NULL };
+                char *b = NULL;
+                if (image_prepare_bundle(storage, argv[1], argv[2], &o, NULL, &b, err) < 0)
+                        return 1;
+                puts(b);
+                free(b);
+                return 0;
+        }
         if (strcmp(argv[0], "bundle") == 0 && argc >= 4) {
                 struct image_run_opts o = { .args = argc > 4 ? argv + 4 : NULL };
                 return image_write_bundle(storage, argv[1], &o, argv[2], argv[3], err) < 0;

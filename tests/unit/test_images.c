@@ -350,3 +350,28 @@ Test(images, containers_of_one_image_are_isolated)
         free(r1);
         free(r2);
 }
+
+Test(images, prepare_bundle_and_release)
+{
+        char *bb = tu_busybox_layout(tmp), *bundle = NULL, *cfg = NULL;
+        herr_t err = { 0 };
+        struct image_import_opts io = { .name = "busybox" };
+        cr_assert_eq(image_import(store, bb, &io, NULL, &err), 0, "%s", err.msg);
+        char *args[] = { "sh", "-c", "echo hello", NULL };
+        struct image_run_opts o = { .args = args, .terminal = true };
+        cr_assert_eq(image_prepare_bundle(store, "busybox", "demo", &o, NULL, &bundle, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(bundle, path_in(store, "containers/demo/bundle"));
+        cr_assert_eq(read_file(path_in(bundle, "config.json"), 1 << 20, &cfg, NULL, &err), 0, "%s", err.msg);
+        cr_assert(strstr(cfg, "\"echo hello\"") && strstr(cfg, "\"terminal\": true") && strstr(cfg, "TERM=xterm"),
+                  "%s", cfg);
+        cr_assert(strstr(cfg, path_in(store, "containers/demo/rootfs")), "%s", cfg);
+        cr_assert(tu_exists(path_in(store, "containers/demo/rootfs/bin/busybox")));
+        /* a failing prepare (no such user) leaves nothing behind */
+        struct image_run_opts bad = { .user = "nobody-here" };
+        cr_assert_lt(image_prepare_bundle(store, "busybox", "demo2", &bad, NULL, NULL, &err), 0);
+        cr_assert(!tu_exists(path_in(store, "containers/demo2")), "failed prepare left a container dir");
+        cr_assert_eq(image_rootfs_release(store, "demo", &err), 0, "%s", err.msg);
+        cr_assert(!tu_exists(bundle));
+        free(bundle);
+        free(cfg);
+}
