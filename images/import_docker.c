@@ -160,7 +160,7 @@ int import_docker_dir(const char *storage, const char *dir, const struct image_i
         if (store_layers(storage, dir, l, yajl_tree_get(cv, dp, yajl_t_array), opts, &m, err) < 0)
                 goto out;
         for (size_t i = 0; i < m.n_layers; i++)
-                if (layer_unpack(storage, m.layers[i].digest, opts && opts->allow_devices, err) < 0)
+                if (layer_unpack(storage, m.layers[i].digest, NULL, opts && opts->allow_devices, err) < 0)
                         goto out;
         if (write_manifest(storage, &m, manifest_digest, err) < 0)
                 goto out;

@@ -58,8 +58,11 @@ int import_manifest_blobs(const char *storage, const char *src_dir, const struct
                 if (store_from_src(storage, src_dir, &m->layers[i], opts, err) < 0)
                         return -1;
         bool devs = opts && opts->allow_devices;
+        _cleanup_strv_ char **diff_ids = NULL;
+        if (config_diff_ids(storage, m->config.digest, m->n_layers, &diff_ids, err) < 0)
+                return -1;
         for (size_t i = 0; i < m->n_layers; i++)
-                if (layer_unpack(storage, m->layers[i].digest, devs, err) < 0)
+                if (layer_unpack(storage, m->layers[i].digest, diff_ids ? diff_ids[i] : NULL, devs, err) < 0)
                         return -1;
         return 0;
 }
@@ -170,7 +173,7 @@ static int extract_to_tmp(const char *storage, const char *path, char **tmp_out,
                 return herr_sys(err, "%s", tmp);
         _cleanup_close_ int afd = open(path, O_RDONLY | O_CLOEXEC);
         _cleanup_close_ int rfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (afd < 0 || rfd < 0 || unpack_archive_fd(afd, rfd, false, err) < 0) {
+        if (afd < 0 || rfd < 0 || unpack_archive_fd(afd, rfd, false, NULL, err) < 0) {
                 if (afd < 0 || rfd < 0)
                         herr_sys(err, "%s", afd < 0 ? path : tmp);
                 herr_t e2 = { 0 };

@@ -64,15 +64,31 @@ int index_select(const char *json, size_t len, const char *tag, struct image_des
                  bool *is_index, char **ref_name, herr_t *err);
 void desc_free(struct image_desc *d);
 bool layer_media_type_ok(const char *mt);
+/* config.rootfs.diff_ids of a stored config (NULL-terminated; *out NULL
+ * when the config has none); their count must equal n_layers. */
+int config_diff_ids(const char *storage, const char *config_digest, size_t n_layers, char ***out,
+                    herr_t *err);
 /* Load the manifest of a stored image. */
 int image_load_manifest(const char *storage, const char *digest, struct image_manifest *m,
                         herr_t *err);
 
 /* ---- unpack.c ---- */
-/* Unpack the layer blob into layers/<hex> (once; locked; atomic). */
-int layer_unpack(const char *storage, const char *digest, bool allow_devices, herr_t *err);
+/* Unpack the layer blob into layers/<hex> (once; locked; atomic); the
+ * uncompressed stream must hash to diff_id unless that is NULL. */
+int layer_unpack(const char *storage, const char *digest, const char *diff_id, bool allow_devices,
+                 herr_t *err);
 /* Unpack an archive file into an existing directory dirfd (same checks). */
-int unpack_archive_fd(int archive_fd, int root_fd, bool allow_devices, herr_t *err);
+int unpack_archive_fd(int archive_fd, int root_fd, bool allow_devices, const char *diff_id,
+                      herr_t *err);
+
+/* ---- layer_stream.c ---- */
+struct archive;
+struct layer_stream;
+/* Decompress fd (tar, gzip, zstd) once; *tar reads it, hashing as it goes. */
+int layer_stream_open(int fd, struct layer_stream **s, struct archive **tar, herr_t *err);
+/* Hash the rest of the stream and compare with expect (NULL: no check). */
+int layer_stream_finish(struct layer_stream *s, const char *expect, herr_t *err);
+void layer_stream_free(struct layer_stream *s);
 
 /* ---- import_layout.c / import_docker.c ---- */
 /* Open dir/rel for reading with symlinks resolved inside dir. */

@@ -187,3 +187,35 @@ int image_load_manifest(const char *storage, const char *digest, struct image_ma
                 return herr_prefix(err, "image %s", digest);
         return 0;
 }
+
+int config_diff_ids(const char *storage, const char *config_digest, size_t n_layers, char ***out,
+                    herr_t *err)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        *out = NULL;
+        if (blob_read(storage, config_digest, MAX_JSON_BLOB, &buf, &len, err) < 0)
+                return -1;
+        _cleanup_yajl_ yajl_val root = parse(buf, len, "config", err);
+        if (!root)
+                return herr_prefix(err, "%s", config_digest);
+        const char *p[] = { "rootfs", "diff_ids", NULL };
+        yajl_val ids = yajl_tree_get(root, p, yajl_t_array);
+        if (!ids)
+                return 0; /* no diff_ids: only the blob digests are checked */
+        if (YAJL_GET_ARRAY(ids)->len != n_layers)
+                return herr_plain(err, EINVAL, "config %s: %zu diff_ids for %zu layers", config_digest,
+                                  YAJL_GET_ARRAY(ids)->len, n_layers);
+        char **v = calloc(n_layers + 1, sizeof *v);
+        if (!v)
+                return herr_set(err, ENOMEM, "config");
+        for (size_t i = 0; i < n_layers; i++) {
+                const char *s = YAJL_GET_STRING(YAJL_GET_ARRAY(ids)->values[i]);
+                if (!s || !digest_hex(s) || !(v[i] = strdup(s))) {
+                        cleanup_strvp(&v);
+                        return herr_plain(err, EINVAL, "config %s: invalid diff_id %zu", config_digest, i);
+                }
+        }
+        *out = v;
+        return 0;
+}

@@ -301,26 +301,18 @@ static int unpack_entry(struct archive *a, struct unpack_ctx *c, struct archive_
         return write_special(c, pfd, base, e, err);
 }
 
-static void archive_freep(struct archive **a)
+int unpack_archive_fd(int archive_fd, int root_fd, bool allow_devices, const char *diff_id,
+                      herr_t *err)
 {
-        if (*a)
-                archive_read_free(*a);
-}
-
-int unpack_archive_fd(int archive_fd, int root_fd, bool allow_devices, herr_t *err)
-{
-        __attribute__((cleanup(archive_freep))) struct archive *a = archive_read_new();
-        if (!a)
-                return herr_set(err, ENOMEM, "libarchive");
-        archive_read_support_filter_gzip(a);
-        archive_read_support_filter_zstd(a);
-        archive_read_support_format_tar(a);
-        archive_read_support_format_empty(a);
-        if (archive_read_open_fd(a, archive_fd, 1 << 16) != ARCHIVE_OK)
-                return herr_plain(err, EINVAL, "not a tar archive: %s", archive_error_string(a));
+        struct layer_stream *ls = NULL;
+        struct archive *a = NULL;
+        if (layer_stream_open(archive_fd, &ls, &a, err) < 0)
+                return -1;
         struct unpack_ctx *c = calloc(1, sizeof *c);
-        if (!c)
+        if (!c) {
+                layer_stream_free(ls);
                 return herr_set(err, ENOMEM, "unpack");
+        }
         c->root = root_fd;
         c->allow_devices = allow_devices;
         int rc = 0;
@@ -340,7 +332,10 @@ int unpack_archive_fd(int archive_fd, int root_fd, bool allow_devices, herr_t *e
                 if ((rc = unpack_entry(a, c, e, err)) < 0)
                         break;
         }
+        if (rc == 0)
+                rc = layer_stream_finish(ls, diff_id, err);
         free(c);
+        layer_stream_free(ls);
         return rc;
 }
 
@@ -355,8 +350,8 @@ static int open_lock(const char *path, herr_t *err)
         return TAKE_FD(fd);
 }
 
-static int unpack_into_tmp(const char *storage, const char *digest, const char *tmp,
-                           bool allow_devices, herr_t *err)
+static int unpack_into_tmp(const char *storage, const char *digest, const char *diff_id,
+                           const char *tmp, bool allow_devices, herr_t *err)
 {
         _cleanup_free_ char *bp = NULL;
         if (blob_path(storage, digest, &bp, err) < 0)
@@ -369,14 +364,15 @@ static int unpack_into_tmp(const char *storage, const char *digest, const char *
                 return herr_sys(err, "%s", tmp);
         if (fchmod(rfd, 0755) < 0)
                 return herr_sys(err, "%s", tmp);
-        if (unpack_archive_fd(bfd, rfd, allow_devices, err) < 0)
+        if (unpack_archive_fd(bfd, rfd, allow_devices, diff_id, err) < 0)
                 return -1;
         if (syncfs(rfd) < 0)
                 return herr_sys(err, "%s: sync", tmp);
         return 0;
 }
 
-int layer_unpack(const char *storage, const char *digest, bool allow_devices, herr_t *err)
+int layer_unpack(const char *storage, const char *digest, const char *diff_id, bool allow_devices,
+                 herr_t *err)
 {
         const char *hex = digest_hex(digest);
         if (!hex)
@@ -396,7 +392,7 @@ int layer_unpack(const char *storage, const char *digest, bool allow_devices, he
                 return 0; /* unpacked by a concurrent import meanwhile */
         if (!mkdtemp(tmp))
                 return herr_sys(err, "layer %s: temporary directory", digest);
-        if (unpack_into_tmp(storage, digest, tmp, allow_devices, err) < 0) {
+        if (unpack_into_tmp(storage, digest, diff_id, tmp, allow_devices, err) < 0) {
                 herr_t e2 = { 0 };
                 (void)remove_tree(tmp, &e2);
                 return herr_prefix(err, "layer %s", digest);

@@ -120,8 +120,8 @@ static void add_entry(struct archive *a, const struct tentry *t)
         archive_entry_free(e);
 }
 
-void tu_layer(const char *layout, const struct tentry *e, size_t n, const char *filter,
-              struct tdesc *out)
+static char *write_tar(const char *layout, const struct tentry *e, size_t n, const char *filter,
+                       size_t *len)
 {
         char tmp[1024];
         snprintf(tmp, sizeof tmp, "%s.layer.tmp", layout);
@@ -137,14 +137,27 @@ void tu_layer(const char *layout, const struct tentry *e, size_t n, const char *
         archive_write_close(a);
         archive_write_free(a);
         char *buf = NULL;
-        size_t len = 0;
         herr_t er = { 0 };
-        cr_assert_eq(read_file(tmp, 1 << 30, &buf, &len, &er), 0, "%s", er.msg);
+        cr_assert_eq(read_file(tmp, 1 << 30, &buf, len, &er), 0, "%s", er.msg);
         unlink(tmp);
+        return buf;
+}
+
+void tu_layer(const char *layout, const struct tentry *e, size_t n, const char *filter,
+              struct tdesc *out)
+{
+        size_t len = 0;
+        char *buf = write_tar(layout, e, n, NULL, &len), hex[65];
+        hex_of(buf, len, hex);
+        if (filter) {
+                free(buf);
+                buf = write_tar(layout, e, n, filter, &len);
+        }
         char mt[96];
         snprintf(mt, sizeof mt, "application/vnd.oci.image.layer.v1.tar%s%s", filter ? "+" : "",
                  filter ? filter : "");
         tu_blob(layout, buf, len, mt, out);
+        snprintf(out->diff_id, sizeof out->diff_id, "sha256:%s", hex);
         free(buf);
 }
 
@@ -163,7 +176,7 @@ void tu_image(const char *layout, const struct tdesc *layers, size_t n, const ch
         fprintf(f, "{\"created\":\"2024-05-06T07:08:09Z\",\"architecture\":\"amd64\",\"os\":\"linux\","
                    "\"config\":{%s},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[", config_body ? config_body : "");
         for (size_t i = 0; i < n; i++)
-                fprintf(f, "%s\"%s\"", i ? "," : "", layers[i].digest);
+                fprintf(f, "%s\"%s\"", i ? "," : "", layers[i].diff_id);
         fprintf(f, "]}}");
         fclose(f);
         struct tdesc cfg;

@@ -18,6 +18,7 @@ struct tentry {
 struct tdesc {
         char media_type[96];
         char digest[72];
+        char diff_id[72];   /* sha256 of the uncompressed tar (layers) */
         int64_t size;
 };
 

@@ -375,3 +375,21 @@ Test(images, prepare_bundle_and_release)
         free(bundle);
         free(cfg);
 }
+
+Test(images, diff_id_mismatch_rejected)
+{
+        struct tentry a[] = { { "f", 'f', "real" } }, b[] = { { "f", 'f', "other" } };
+        struct tdesc L, other, m;
+        tu_layer(layout, a, 1, "gzip", &L);
+        tu_layer(layout, b, 1, "gzip", &other);
+        memcpy(L.diff_id, other.diff_id, sizeof L.diff_id); /* config lies about the content */
+        tu_image(layout, &L, 1, "\"Cmd\":[\"sh\"]", "latest", &m);
+        herr_t err = { 0 };
+        struct image_import_opts o = { .name = "liar" };
+        cr_assert_lt(image_import(store, layout, &o, NULL, &err), 0);
+        cr_assert(strstr(err.msg, "diff_id mismatch") && strstr(err.msg, L.digest), "%s", err.msg);
+        char *dg = NULL;
+        cr_assert_lt(image_resolve(store, "liar", &dg, &err), 0);
+        cr_assert_eq(system(tu_fmt("test -z \"$(ls -A %s/layers | grep -v lock)\"", store)), 0,
+                     "no layer may be left");
+}
