@@ -12,7 +12,7 @@
 #include "../../common/cleanup.h"
 #include "../../common/fileutil.h"
 #include "../../images/images.h"
-#include "images_testutil.h"
+#include "test_images_util.h"
 
 static char *tmp, *store;
 

@@ -1,7 +1,7 @@
 /* Helpers for the images tests: temporary dirs and OCI layouts built with
  * libarchive's writer (no fixtures on disk). */
-#ifndef HUSK_TESTS_IMAGES_TESTUTIL_H
-#define HUSK_TESTS_IMAGES_TESTUTIL_H
+#ifndef HUSK_TESTS_IMAGES_UTIL_H
+#define HUSK_TESTS_IMAGES_UTIL_H
 
 #include <stdbool.h>
 #include <stddef.h>

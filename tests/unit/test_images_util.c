@@ -1,4 +1,4 @@
-#include "images_testutil.h"
+#include "test_images_util.h"
 
 #include <dirent.h>
 #include <fcntl.h>
