@@ -4,7 +4,7 @@ PREFIX  ?= /usr/local
 SAN     ?= 0
 V       ?= 0
 
-PKGS    := libseccomp libcap libnl-3.0 libnl-route-3.0 yajl
+PKGS    := libseccomp libcap libnl-3.0 libnl-route-3.0 yajl libarchive libcrypto
 VARIANT := $(if $(filter 1,$(SAN)),san,release)
 B       := build/$(VARIANT)
 
@@ -33,7 +33,7 @@ ifeq ($(V),0)
 Q := @
 endif
 
-.PHONY: all deps check unit integration demo install bench bench-seccomp clean help rootfs
+.PHONY: all deps check unit integration demo install bench bench-seccomp clean help rootfs image-busybox bench-images
 
 all: husk
 
@@ -70,6 +70,17 @@ $(B)/cgroups-vm/enforce: $(B)/tests/cgroups-vm/enforce.o $(B)/libhusk.a
 rootfs: build/rootfs/bin/busybox
 build/rootfs/bin/busybox: tests/fixtures/make-rootfs.sh
 	$(Q)sh tests/fixtures/make-rootfs.sh build/rootfs
+
+# The built-in busybox image (OCI layout, offline) imported as `busybox`.
+STORAGE ?= /var/lib/husk
+build/busybox-oci/index.json: images/make-busybox-layout.sh tests/fixtures/make-rootfs.sh
+	$(Q)sh images/make-busybox-layout.sh build/busybox-oci
+$(B)/husk-image: $(B)/tests/images/husk-image.o $(B)/libhusk.a
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+image-busybox: build/busybox-oci/index.json $(B)/husk-image
+	$(Q)$(B)/husk-image --storage $(STORAGE) import --name busybox build/busybox-oci
+bench-images: $(B)/husk-image
+	$(Q)sh bench/images.sh $(B)/husk-image
 
 deps:
 	$(Q)sh .ci/deps
