@@ -33,7 +33,7 @@ ifeq ($(V),0)
 Q := @
 endif
 
-.PHONY: all deps check unit integration demo install bench clean help rootfs
+.PHONY: all deps check unit integration demo install bench clean help rootfs vm-kernel
 
 all: husk
 
@@ -63,6 +63,11 @@ $(B)/integration-tests: $(INTEG_SRCS:%.c=$(B)/%.o) $(B)/libhusk.a
 rootfs: build/rootfs/bin/busybox
 build/rootfs/bin/busybox: tests/fixtures/make-rootfs.sh
 	$(Q)sh tests/fixtures/make-rootfs.sh build/rootfs
+
+# VM mode: a Debian kernel fetched with apt-get download + dpkg -x (never installed).
+HUSK_DATA_DIR ?= /var/lib/husk
+vm-kernel:
+	$(Q)sh vm/fetch-kernel.sh $(HUSK_DATA_DIR)
 
 deps:
 	$(Q)sh .ci/deps
