@@ -23,7 +23,7 @@ GIT_COMMIT   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 CFLAGS  += -DHUSK_VERSION='"$(HUSK_VERSION)"' -DHUSK_COMMIT='"$(GIT_COMMIT)"'
 
 # Every folder with library code; runtime/main.c is the program.
-LIB_DIRS := common spec namespaces cgroups seccomp images net runtime
+LIB_DIRS := common spec namespaces cgroups seccomp images net runtime vm
 LIB_SRCS := $(filter-out runtime/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
