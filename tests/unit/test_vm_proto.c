@@ -61,7 +61,9 @@ Test(vm_proto, empty_payload_and_stream)
 {
         uint8_t b[64];
         size_t n = mk(b, PROTO_ACK, "");
-        n += mk(b + n, PROTO_SIGNAL, "\x0f\0\0\0");
+        proto_put_hdr(b + n, PROTO_SIGNAL, 4);
+        proto_put_u32(b + n + PROTO_HDR_LEN, 15);
+        n += PROTO_HDR_LEN + 4;
         struct frame f;
         size_t used, off = 0;
         cr_assert_eq(proto_parse(b, n, &f, &used), 1);
