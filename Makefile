@@ -33,7 +33,7 @@ ifeq ($(V),0)
 Q := @
 endif
 
-.PHONY: all deps check unit integration demo install bench clean help rootfs vm-kernel
+.PHONY: all deps check unit integration demo install bench clean help rootfs vm-kernel vm-agent
 
 all: husk
 
@@ -68,6 +68,15 @@ build/rootfs/bin/busybox: tests/fixtures/make-rootfs.sh
 HUSK_DATA_DIR ?= /var/lib/husk
 vm-kernel:
 	$(Q)sh vm/fetch-kernel.sh $(HUSK_DATA_DIR)
+
+# The guest agent: PID 1 of the VM initramfs, static, never sanitized.
+AGENT := build/vm/husk-agent
+AGENT_SRCS := $(wildcard vm/agent/*.c) vm/proto.c
+$(AGENT): $(AGENT_SRCS) $(wildcard vm/agent/*.h) vm/proto.h
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  AGENT $@")
+	$(Q)$(CC) -static -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $(AGENT_SRCS)
+vm-agent: $(AGENT)
 
 deps:
 	$(Q)sh .ci/deps
