@@ -4,7 +4,7 @@ PREFIX  ?= /usr/local
 SAN     ?= 0
 V       ?= 0
 
-PKGS    := libseccomp libcap libnl-3.0 libnl-route-3.0 yajl
+PKGS    := libseccomp libcap libnl-3.0 libnl-route-3.0 yajl libcrypto
 VARIANT := $(if $(filter 1,$(SAN)),san,release)
 B       := build/$(VARIANT)
 
@@ -33,7 +33,7 @@ ifeq ($(V),0)
 Q := @
 endif
 
-.PHONY: all deps check unit integration demo install bench clean help rootfs vm-kernel vm-agent
+.PHONY: all deps check unit integration demo install bench clean help rootfs vm-kernel vm-agent vm-tools
 
 all: husk
 
@@ -77,6 +77,11 @@ $(AGENT): $(AGENT_SRCS) $(wildcard vm/agent/*.h) vm/proto.h
 	$(if $(Q),@echo "  AGENT $@")
 	$(Q)$(CC) -static -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $(AGENT_SRCS)
 vm-agent: $(AGENT)
+
+# vmrun: boot the VM and run one command (tests/vm/run-in-vm.sh uses it).
+$(B)/vmrun: $(B)/tests/vm/vmrun.o $(B)/libhusk.a
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+vm-tools: $(AGENT) $(B)/vmrun
 
 deps:
 	$(Q)sh .ci/deps
