@@ -182,15 +182,9 @@ static int host_frame(struct child *c, const struct frame *f)
 }
 
 
-/* Read what the host sent and act on every whole frame. 0 on EOF/error. */
-static int pump_host(int ctl, struct child *c)
+/* Act on every whole frame in agent_rb. 0 when the session must end. */
+static int handle_buffered(struct child *c)
 {
-        ssize_t n = read(ctl, agent_rb.data + agent_rb.len, sizeof(agent_rb.data) - agent_rb.len);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-                return 1;
-        if (n <= 0)
-                return 0;
-        agent_rb.len += (size_t)n;
         struct frame f;
         size_t used;
         int r;
@@ -201,6 +195,18 @@ static int pump_host(int ctl, struct child *c)
                         return 0;
         }
         return r < 0 ? 0 : 1;
+}
+
+/* Read what the host sent and act on it. 0 on EOF/error. */
+static int pump_host(int ctl, struct child *c)
+{
+        ssize_t n = read(ctl, agent_rb.data + agent_rb.len, sizeof(agent_rb.data) - agent_rb.len);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return 1;
+        if (n <= 0)
+                return 0;
+        agent_rb.len += (size_t)n;
+        return handle_buffered(c);
 }
 
 /* Forward one read of an output fd. Returns 0 on EOF. */
@@ -233,7 +239,7 @@ static void reap(struct child *c)
 
 static void relay(int ctl, struct child *c, int sfd)
 {
-        int host_open = 1;
+        int host_open = handle_buffered(c); /* frames that came with SPEC */
         for (;;) {
                 struct pollfd p[4] = {
                         { .fd = host_open ? ctl : -1, .events = POLLIN },
