@@ -1,7 +1,7 @@
 /* vmrun: boot husk's VM and run one command in it (test/dev tool).
  * Usage: vmrun [--share DIR] [--ro] [--9p|--virtiofs] [--append ARGS]
  *              [--kernel VMLINUX] [--data-dir DIR] [--agent PATH]
- *              [--mem MIB] [--cpus N] [--tcg|--kvm] [-v] -- CMD [ARG...]
+ *              [--mem MIB] [--cpus N] [--tcg|--kvm] [--tty] [-v] -- CMD [ARG...]
  * Exits with the command's exit status (128+N when killed by signal N),
  * 125 when the VM could not run it. */
 #include <getopt.h>
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <time.h>
 
@@ -20,9 +21,10 @@ int main(int argc, char **argv)
                 { "share", 1, 0, 's' }, { "ro", 0, 0, 'r' }, { "9p", 0, 0, '9' },
                 { "virtiofs", 0, 0, 'f' }, { "append", 1, 0, 'a' }, { "kernel", 1, 0, 'k' },
                 { "data-dir", 1, 0, 'd' }, { "agent", 1, 0, 'g' }, { "mem", 1, 0, 'm' },
-                { "cpus", 1, 0, 'c' }, { "tcg", 0, 0, 't' }, { "kvm", 0, 0, 'K' }, { 0 } };
+                { "cpus", 1, 0, 'c' }, { "tcg", 0, 0, 't' }, { "kvm", 0, 0, 'K' },
+                { "tty", 0, 0, 'T' }, { 0 } };
         struct vm_opts o = { 0 };
-        int verbose = 0, c;
+        int verbose = 0, tty = 0, c;
         while ((c = getopt_long(argc, argv, "+v", lo, NULL)) != -1) {
                 switch (c) {
                 case 's': o.share_dir = optarg; break;
@@ -38,6 +40,7 @@ int main(int argc, char **argv)
                 case 't': o.accel = VM_ACCEL_TCG; break;
                 case 'K': o.accel = VM_ACCEL_KVM; break;
                 case 'v': verbose = 1; break;
+                case 'T': tty = 1; break;
                 default: return 125;
                 }
         }
@@ -47,11 +50,22 @@ int main(int argc, char **argv)
         }
         struct vm_process p;
         vm_process_init(&p, argv + optind);
+        p.terminal = tty;
+        struct winsize ws;
+        if (tty && ioctl(0, TIOCGWINSZ, &ws) == 0) {
+                p.rows = ws.ws_row;
+                p.cols = ws.ws_col;
+        } else if (tty) {
+                p.rows = 24;
+                p.cols = 80;
+        }
         sigset_t set;
         sigemptyset(&set);
         sigaddset(&set, SIGINT);
         sigaddset(&set, SIGTERM);
         sigaddset(&set, SIGHUP);
+        if (tty)
+                sigaddset(&set, SIGWINCH);
         sigprocmask(SIG_BLOCK, &set, NULL);
         p.signal_fd = signalfd(-1, &set, SFD_CLOEXEC);
         herr_t err = { 0 };
