@@ -108,13 +108,14 @@ static long now_ms(void)
 
 static int start_virtiofsd(struct vm *vm, herr_t *err)
 {
-        _cleanup_free_ char *sock = NULL, *src = NULL;
+        _cleanup_free_ char *sock = NULL, *src = NULL, *log = NULL;
         if (asprintf(&sock, "--socket-path=%s", vm->vfs_path) < 0 ||
+            asprintf(&log, "%s/virtiofsd.log", vm->run_dir) < 0 ||
             asprintf(&src, "source=%s", vm->share_dir) < 0)
                 return herr_set(err, ENOMEM, "virtiofsd");
         char *argv[] = { VIRTIOFSD, sock, "-o", src, "-o", "cache=auto", "-o",
                          "sandbox=namespace", NULL };
-        if (vm_spawn(argv, vm->qemu_log, NULL, &vm->virtiofsd_pid, err) < 0)
+        if (vm_spawn(argv, log, NULL, &vm->virtiofsd_pid, err) < 0)
                 return -1;
         for (long t0 = now_ms(); now_ms() - t0 < 5000; usleep(5000)) {
                 int st;
@@ -122,25 +123,11 @@ static int start_virtiofsd(struct vm *vm, herr_t *err)
                         return 0;
                 if (vm_reap(vm->virtiofsd_pid, 0, &st)) {
                         vm->virtiofsd_pid = 0;
-                        return herr_set(err, 0, "virtiofsd for %s failed (see %s)",
-                                        vm->share_dir, vm->qemu_log);
+                        return herr_set(err, 0, "virtiofsd for %s exited at start",
+                                        vm->share_dir);
                 }
         }
         return herr_set(err, ETIMEDOUT, "virtiofsd socket %s", vm->vfs_path);
-}
-
-/* An error about the guest that has gone: QEMU's status + console tail. */
-static int vm_gone(struct vm *vm, const char *what, herr_t *err)
-{
-        char st[64] = "still running", tail[300];
-        if (vm->qemu_pid > 0 && vm_reap(vm->qemu_pid, 2000, &vm->qemu_status)) {
-                vm->qemu_pid = -1;
-                vm_describe_status(vm->qemu_status, st, sizeof(st));
-        } else if (vm->qemu_pid < 0) {
-                vm_describe_status(vm->qemu_status, st, sizeof(st));
-        }
-        vm_console_tail(vm, tail, sizeof(tail));
-        return herr_set(err, 0, "%s: QEMU %s (logs %s; console: %s)", what, st, vm->qemu_log, tail);
 }
 
 /* Accept QEMU's connection, then wait for READY; both bounded by deadline. */

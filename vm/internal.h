@@ -31,5 +31,8 @@ int vm_reap(pid_t pid, int timeout_ms, int *status);
 void vm_describe_status(int status, char *buf, size_t len);
 /* The last lines of the guest console, for error messages. */
 void vm_console_tail(const struct vm *vm, char *buf, size_t len);
+/* Fill err with why the guest is gone: "WHAT: QEMU <status>: <qemu log
+ * tail> (console: <tail>)", reaping QEMU if it exited. Returns -1. */
+int vm_gone(struct vm *vm, const char *what, herr_t *err);
 
 #endif

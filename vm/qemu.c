@@ -208,9 +208,9 @@ void vm_describe_status(int status, char *buf, size_t len)
                 snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
 }
 
-void vm_console_tail(const struct vm *vm, char *buf, size_t len)
+static void file_tail(const char *path, char *buf, size_t len)
 {
-        _cleanup_close_ int fd = open(vm->console_path, O_RDONLY | O_CLOEXEC);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         buf[0] = 0;
         if (fd < 0 || len < 2)
                 return;
@@ -221,4 +221,24 @@ void vm_console_tail(const struct vm *vm, char *buf, size_t len)
         for (char *c = buf; *c; c++)
                 if (*c == '\n' || *c == '\r')
                         *c = ' ';
+}
+
+void vm_console_tail(const struct vm *vm, char *buf, size_t len)
+{
+        file_tail(vm->console_path, buf, len);
+}
+
+int vm_gone(struct vm *vm, const char *what, herr_t *err)
+{
+        char st[64] = "still running", tail[300], qlog[300];
+        if (vm->qemu_pid > 0 && vm_reap(vm->qemu_pid, 2000, &vm->qemu_status)) {
+                vm->qemu_pid = -1;
+                vm_describe_status(vm->qemu_status, st, sizeof(st));
+        } else if (vm->qemu_pid < 0) {
+                vm_describe_status(vm->qemu_status, st, sizeof(st));
+        }
+        vm_console_tail(vm, tail, sizeof(tail));
+        file_tail(vm->qemu_log, qlog, sizeof(qlog));
+        return herr_set(err, 0, "%s: QEMU %s%s%s (console: %s)", what, st, qlog[0] ? ": " : "",
+                        qlog, tail);
 }

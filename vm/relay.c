@@ -85,11 +85,8 @@ static int pump_ctl(struct relay *r, herr_t *err)
                 return 0;
         if (n < 0)
                 return herr_sys(err, "VM control channel");
-        if (n == 0) {
-                char tail[300];
-                vm_console_tail(vm, tail, sizeof(tail));
-                return herr_set(err, 0, "VM stopped before the process exited (console: %s)", tail);
-        }
+        if (n == 0)
+                return vm_gone(vm, "VM stopped before the process exited", err);
         vm->rlen += (size_t)n;
         struct frame f;
         size_t used;
