@@ -1,5 +1,6 @@
 /* VM mode: run one process in a booted VM and relay its stdio as frames. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -48,7 +49,58 @@ struct relay {
         int in_fd; /* -1 once at EOF */
         bool exited;
         int status;
+        uint8_t *out; /* frames for the guest not yet written (non-blocking) */
+        size_t out_len, out_cap;
 };
+
+/* Queue a frame for the guest; flush() writes it when the channel has room.
+ * stdin is not read while the queue is non-empty (backpressure). */
+static int queue(struct relay *r, uint32_t type, const void *data, size_t len, herr_t *err)
+{
+        size_t need = r->out_len + PROTO_HDR_LEN + len;
+        if (need > r->out_cap) {
+                size_t cap = need * 2;
+                uint8_t *o = realloc(r->out, cap);
+                if (!o)
+                        return herr_set(err, ENOMEM, "VM: queue %s", proto_type_name(type));
+                r->out = o;
+                r->out_cap = cap;
+        }
+        proto_put_hdr(r->out + r->out_len, type, (uint32_t)len);
+        if (len)
+                memcpy(r->out + r->out_len + PROTO_HDR_LEN, data, len);
+        r->out_len = need;
+        return 0;
+}
+
+static int flush(struct relay *r, herr_t *err)
+{
+        while (r->out_len > 0) {
+                ssize_t w = write(r->vm->ctl_fd, r->out, r->out_len);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0 && errno == EAGAIN)
+                        return 0;
+                if (w < 0)
+                        return herr_sys(err, "VM control channel: write");
+                memmove(r->out, r->out + w, r->out_len - (size_t)w);
+                r->out_len -= (size_t)w;
+        }
+        return 0;
+}
+
+/* After EXIT: the agent reads everything while it waits for the ACK. */
+static int flush_all(struct relay *r, herr_t *err)
+{
+        while (r->out_len > 0) {
+                struct pollfd p = { .fd = r->vm->ctl_fd, .events = POLLOUT };
+                if (poll(&p, 1, 5000) <= 0)
+                        return herr_set(err, ETIMEDOUT, "VM control channel: ACK not delivered");
+                if (flush(r, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
 
 static int on_frame(struct relay *r, const struct frame *f, herr_t *err)
 {
@@ -68,8 +120,7 @@ static int on_frame(struct relay *r, const struct frame *f, herr_t *err)
                 r->exited = true;
                 r->status = proto_get_u32(f->data) ? 128 + (int)proto_get_u32(f->data + 4)
                                                    : (int)proto_get_u32(f->data + 4);
-                return proto_send(r->vm->ctl_fd, PROTO_ACK, NULL, 0) < 0
-                               ? herr_sys(err, "VM: send ACK") : 0;
+                return queue(r, PROTO_ACK, NULL, 0, err);
         case PROTO_ERROR:
                 return herr_set(err, 0, "VM agent: %.*s", (int)f->len, f->data);
         default:
@@ -81,7 +132,7 @@ static int pump_ctl(struct relay *r, herr_t *err)
 {
         struct vm *vm = r->vm;
         ssize_t n = read(vm->ctl_fd, vm->rbuf + vm->rlen, sizeof(vm->rbuf) - vm->rlen);
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 return 0;
         if (n < 0)
                 return herr_sys(err, "VM control channel");
@@ -111,11 +162,9 @@ static int pump_stdin(struct relay *r, herr_t *err)
                 return 0;
         if (n <= 0) {
                 r->in_fd = -1;
-                return proto_send(r->vm->ctl_fd, PROTO_STDIN_EOF, NULL, 0) < 0
-                               ? herr_sys(err, "VM: send stdin EOF") : 0;
+                return queue(r, PROTO_STDIN_EOF, NULL, 0, err);
         }
-        return proto_send(r->vm->ctl_fd, PROTO_STDIN, buf, (size_t)n) < 0
-                       ? herr_sys(err, "VM: send stdin") : 0;
+        return queue(r, PROTO_STDIN, buf, (size_t)n, err);
 }
 
 static int pump_signal(struct relay *r, herr_t *err)
@@ -130,12 +179,38 @@ static int pump_signal(struct relay *r, herr_t *err)
                         return 0;
                 d[0] = ws.ws_row & 0xff; d[1] = ws.ws_row >> 8;
                 d[2] = ws.ws_col & 0xff; d[3] = ws.ws_col >> 8;
-                return proto_send(r->vm->ctl_fd, PROTO_WINSIZE, d, 4) < 0
-                               ? herr_sys(err, "VM: send window size") : 0;
+                return queue(r, PROTO_WINSIZE, d, 4, err);
         }
         proto_put_u32(d, si.ssi_signo);
-        return proto_send(r->vm->ctl_fd, PROTO_SIGNAL, d, 4) < 0 ? herr_sys(err, "VM: send signal")
-                                                                  : 0;
+        return queue(r, PROTO_SIGNAL, d, 4, err);
+}
+
+static int relay_loop(struct relay *r, herr_t *err)
+{
+        const struct vm_process *p = r->p;
+        while (!r->exited) {
+                struct pollfd fds[3] = {
+                        { .fd = r->vm->ctl_fd, .events = POLLIN | (r->out_len ? POLLOUT : 0) },
+                        { .fd = r->out_len ? -1 : r->in_fd, .events = POLLIN },
+                        { .fd = p->signal_fd, .events = POLLIN },
+                };
+                if (poll(fds, 3, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return herr_sys(err, "VM relay: poll");
+                }
+                if ((fds[0].revents & POLLOUT) && flush(r, err) < 0)
+                        return -1;
+                if ((fds[0].revents & ~POLLOUT) && pump_ctl(r, err) < 0)
+                        return -1;
+                if (!r->exited && fds[1].revents && pump_stdin(r, err) < 0)
+                        return -1;
+                if (!r->exited && fds[2].revents && pump_signal(r, err) < 0)
+                        return -1;
+                if (flush(r, err) < 0)
+                        return -1;
+        }
+        return flush_all(r, err);
 }
 
 int vm_exec(struct vm *vm, const struct vm_process *p, int *exit_status, herr_t *err)
@@ -145,26 +220,15 @@ int vm_exec(struct vm *vm, const struct vm_process *p, int *exit_status, herr_t 
                 return herr_set(err, ENOTCONN, "VM is not running");
         if (send_spec(vm, p, err) < 0)
                 return -1;
-        if (r.in_fd < 0 && proto_send(vm->ctl_fd, PROTO_STDIN_EOF, NULL, 0) < 0)
-                return herr_sys(err, "VM: send stdin EOF");
-        while (!r.exited) {
-                struct pollfd fds[3] = {
-                        { .fd = vm->ctl_fd, .events = POLLIN },
-                        { .fd = r.in_fd, .events = POLLIN },
-                        { .fd = p->signal_fd, .events = POLLIN },
-                };
-                if (poll(fds, 3, -1) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return herr_sys(err, "VM relay: poll");
-                }
-                if (fds[0].revents && pump_ctl(&r, err) < 0)
-                        return -1;
-                if (!r.exited && fds[1].revents && pump_stdin(&r, err) < 0)
-                        return -1;
-                if (!r.exited && fds[2].revents && pump_signal(&r, err) < 0)
-                        return -1;
-        }
-        *exit_status = r.status;
-        return 0;
+        int fl = fcntl(vm->ctl_fd, F_GETFL);
+        if (fl < 0 || fcntl(vm->ctl_fd, F_SETFL, fl | O_NONBLOCK) < 0)
+                return herr_sys(err, "VM control channel: set non-blocking");
+        int ret = r.in_fd < 0 ? queue(&r, PROTO_STDIN_EOF, NULL, 0, err) : 0;
+        if (ret == 0)
+                ret = relay_loop(&r, err);
+        free(r.out);
+        (void)fcntl(vm->ctl_fd, F_SETFL, fl);
+        if (ret == 0)
+                *exit_status = r.status;
+        return ret;
 }

@@ -67,12 +67,13 @@ static const char *rootfs(void)
 }
 
 /* Run args in a VM; stdout/stderr land in malloc'd strings. */
-static int run(struct vm_opts *o, char **args, char **out, size_t *out_len, char **errs)
+static int run_in(struct vm_opts *o, char **args, int in, char **out, size_t *out_len,
+                  char **errs)
 {
         int ofd = memfd_create("out", MFD_CLOEXEC), efd = memfd_create("err", MFD_CLOEXEC);
         struct vm_process p;
         vm_process_init(&p, args);
-        p.stdin_fd = -1;
+        p.stdin_fd = in;
         p.stdout_fd = ofd;
         p.stderr_fd = efd;
         o->data_dir = data_dir;
@@ -88,6 +89,11 @@ static int run(struct vm_opts *o, char **args, char **out, size_t *out_len, char
         close(ofd);
         close(efd);
         return status;
+}
+
+static int run(struct vm_opts *o, char **args, char **out, size_t *out_len, char **errs)
+{
+        return run_in(o, args, -1, out, out_len, errs);
 }
 
 Test(vm_smoke, stdio_status_and_kernel, .timeout = 180)
@@ -110,7 +116,9 @@ Test(vm_smoke, stdio_status_and_kernel, .timeout = 180)
         cr_assert_str_eq(errs, "err\n");
 }
 
-Test(vm_smoke, megabyte_of_stdout_and_shared_writes_9p, .timeout = 180)
+/* The process writes 1.3 MB before it reads 1.3 MB of stdin: stdio must not
+ * deadlock, every byte must arrive in order. */
+Test(vm_smoke, megabyte_stdio_and_shared_writes_9p, .timeout = 180)
 {
         require_vm();
         const char *root = rootfs();
@@ -118,15 +126,22 @@ Test(vm_smoke, megabyte_of_stdout_and_shared_writes_9p, .timeout = 180)
         snprintf(marker, sizeof(marker), "%s/tmp/vm-smoke-%d", root, getpid());
         struct vm_opts o = { .share_dir = root, .share_kind = VM_SHARE_9P };
         char cmd[256];
-        snprintf(cmd, sizeof(cmd), "seq 1 200000 && echo written > /tmp/vm-smoke-%d", getpid());
+        snprintf(cmd, sizeof(cmd), "seq 1 200000 && wc -c && echo written > /tmp/vm-smoke-%d",
+                 getpid());
         char *args[] = { "sh", "-c", cmd, NULL };
         _cleanup_free_ char *out = NULL, *errs = NULL, *want = NULL, *m = NULL;
         size_t len, wlen, mlen;
-        cr_assert_eq(run(&o, args, &out, &len, &errs), 0, "stderr: %s", errs);
+        int in = memfd_create("in", MFD_CLOEXEC);
         FILE *f = open_memstream(&want, &wlen);
         for (int i = 1; i <= 200000; i++)
                 fprintf(f, "%d\n", i);
+        fflush(f);
+        cr_assert_eq(write_all(in, want, wlen), 0);
+        lseek(in, 0, SEEK_SET);
+        fprintf(f, "%zu\n", wlen);
         fclose(f);
+        cr_assert_eq(run_in(&o, args, in, &out, &len, &errs), 0, "stderr: %s", errs);
+        close(in);
         cr_assert_gt(wlen, 1000000);
         cr_assert_eq(len, wlen, "got %zu bytes of %zu", len, wlen);
         cr_assert_eq(memcmp(out, want, wlen), 0, "stdout corrupted");

@@ -42,6 +42,8 @@ struct child {
         pid_t pid;
         int in, out, err; /* our ends; with a terminal out == in == pty master */
         int pty;
+        uint8_t *pend; /* stdin bytes the process has not taken yet */
+        size_t pend_len;
         int status;
         int exited;
 };
@@ -117,9 +119,11 @@ static int spawn(const struct proto_spec *s, struct child *c)
         }
         if (s->terminal) {
                 c->in = c->out = c->pty;
+                fcntl(c->pty, F_SETFL, O_NONBLOCK);
                 return 0;
         }
         close(pin[0]);
+        fcntl(pin[1], F_SETFL, O_NONBLOCK);
         close(pout[1]);
         close(perr[1]);
         c->in = pin[1];
@@ -128,17 +132,38 @@ static int spawn(const struct proto_spec *s, struct child *c)
         return 0;
 }
 
+/* Non-blocking write to the process's stdin; what does not fit waits in
+ * c->pend and no further host frame is handled until it is drained. */
 static void write_in(struct child *c, const uint8_t *d, size_t len)
 {
         while (len > 0 && c->in >= 0) {
                 ssize_t w = write(c->in, d, len);
                 if (w < 0 && errno == EINTR)
                         continue;
+                if (w < 0 && errno == EAGAIN) {
+                        uint8_t *p = malloc(len);
+                        if (!p)
+                                return;
+                        memcpy(p, d, len);
+                        c->pend = p;
+                        c->pend_len = len;
+                        return;
+                }
                 if (w < 0)
                         return; /* the process closed its stdin: drop the rest */
                 d += w;
                 len -= (size_t)w;
         }
+}
+
+static void drain_pend(struct child *c)
+{
+        uint8_t *p = c->pend;
+        size_t len = c->pend_len;
+        c->pend = NULL;
+        c->pend_len = 0;
+        write_in(c, p, len);
+        free(p);
 }
 
 static void close_in(struct child *c)
@@ -187,8 +212,8 @@ static int handle_buffered(struct child *c)
 {
         struct frame f;
         size_t used;
-        int r;
-        while ((r = proto_parse(agent_rb.data, agent_rb.len, &f, &used)) == 1) {
+        int r = 0;
+        while (!c->pend && (r = proto_parse(agent_rb.data, agent_rb.len, &f, &used)) == 1) {
                 int h = host_frame(c, &f);
                 rbuf_consume(&agent_rb, used);
                 if (h < 0)
@@ -214,7 +239,7 @@ static int pump_out(int ctl, int *fd, uint32_t type)
 {
         static uint8_t buf[PROTO_CHUNK];
         ssize_t n = read(*fd, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 return 1;
         if (n <= 0) { /* EOF, or EIO on a pty whose slave side is gone */
                 close(*fd);
@@ -241,17 +266,24 @@ static void relay(int ctl, struct child *c, int sfd)
 {
         int host_open = handle_buffered(c); /* frames that came with SPEC */
         for (;;) {
-                struct pollfd p[4] = {
-                        { .fd = host_open ? ctl : -1, .events = POLLIN },
+                struct pollfd p[5] = {
+                        { .fd = host_open && !c->pend ? ctl : -1, .events = POLLIN },
                         { .fd = c->out, .events = POLLIN },
                         { .fd = c->err, .events = POLLIN },
                         { .fd = sfd, .events = POLLIN },
+                        { .fd = c->pend ? c->in : -1, .events = POLLOUT },
                 };
                 if (c->exited && c->out < 0 && c->err < 0)
                         return;
+                if (c->pend && c->in < 0) { /* stdin is gone: drop, read the host again */
+                        free(c->pend);
+                        c->pend = NULL;
+                        if (host_open && !handle_buffered(c))
+                                host_open = 0;
+                }
                 /* after the exit, wait a little for output still queued in pipes
                  * (a background child may keep them open forever) */
-                int r = poll(p, 4, c->exited ? 200 : -1);
+                int r = poll(p, 5, c->exited ? 200 : -1);
                 if (r < 0 && errno == EINTR)
                         continue;
                 if (r <= 0)
@@ -262,6 +294,11 @@ static void relay(int ctl, struct child *c, int sfd)
                         pump_out(ctl, &c->err, PROTO_STDERR);
                 if (p[0].revents && !pump_host(ctl, c))
                         host_open = 0;
+                if (p[4].revents) { /* stdin room again: resume host frames */
+                        drain_pend(c);
+                        if (!c->pend && host_open && !handle_buffered(c))
+                                host_open = 0;
+                }
                 if (p[3].revents) {
                         struct signalfd_siginfo si;
                         if (read(sfd, &si, sizeof(si)) < 0 && errno != EAGAIN)
