@@ -8,9 +8,16 @@ set -eu
 data=${1:-${HUSK_DATA_DIR:-/var/lib/husk}}
 die() { echo "fetch-kernel: $*" >&2; exit 1; }
 
-pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-        sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n1)
-[ -n "$pkg" ] || die "cannot resolve linux-image-amd64 (apt-get update?)"
+resolve() {
+        apt-cache depends linux-image-amd64 2>/dev/null |
+                sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n1
+}
+pkg=$(resolve)
+if [ -z "$pkg" ]; then # no package lists yet
+        apt-get update -qq >/dev/null 2>&1 || true
+        pkg=$(resolve)
+fi
+[ -n "$pkg" ] || die "cannot resolve linux-image-amd64 with apt-cache"
 ver=${pkg#linux-image-}
 kdir="$data/kernel/$ver"
 

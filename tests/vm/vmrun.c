@@ -1,7 +1,8 @@
 /* vmrun: boot husk's VM and run one command in it (test/dev tool).
  * Usage: vmrun [--share DIR] [--ro] [--9p|--virtiofs] [--append ARGS]
  *              [--kernel VMLINUX] [--data-dir DIR] [--agent PATH]
- *              [--mem MIB] [--cpus N] [--tcg|--kvm] [--tty] [-v] -- CMD [ARG...]
+ *              [--mem MIB] [--cpus N] [--tcg|--kvm] [--tty] [--cgroup-procs FILE]
+ *              [-v] -- CMD [ARG...]
  * Exits with the command's exit status (128+N when killed by signal N),
  * 125 when the VM could not run it. */
 #include <getopt.h>
@@ -22,7 +23,7 @@ int main(int argc, char **argv)
                 { "virtiofs", 0, 0, 'f' }, { "append", 1, 0, 'a' }, { "kernel", 1, 0, 'k' },
                 { "data-dir", 1, 0, 'd' }, { "agent", 1, 0, 'g' }, { "mem", 1, 0, 'm' },
                 { "cpus", 1, 0, 'c' }, { "tcg", 0, 0, 't' }, { "kvm", 0, 0, 'K' },
-                { "tty", 0, 0, 'T' }, { 0 } };
+                { "tty", 0, 0, 'T' }, { "cgroup-procs", 1, 0, 'C' }, { 0 } };
         struct vm_opts o = { 0 };
         int verbose = 0, tty = 0, c;
         while ((c = getopt_long(argc, argv, "+v", lo, NULL)) != -1) {
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
                 case 'K': o.accel = VM_ACCEL_KVM; break;
                 case 'v': verbose = 1; break;
                 case 'T': tty = 1; break;
+                case 'C': o.cgroup_procs = optarg; break;
                 default: return 125;
                 }
         }
