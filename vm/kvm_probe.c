@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,7 +64,7 @@ static int setup_vcpu(int kvm, int vcpu)
         return 0;
 }
 
-static int probe_child(void)
+static int probe_child(int ready_fd)
 {
         int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
         if (kvm < 0)
@@ -94,6 +95,8 @@ static int probe_child(void)
                 return P_REGS;
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (write(ready_fd, "r", 1) != 1) /* the parent's budget starts now */
+                return P_RUN;
         if (ioctl(vcpu, KVM_RUN, 0) < 0)
                 return P_RUN;
         if (run->exit_reason != KVM_EXIT_HLT)
@@ -107,17 +110,29 @@ bool vm_kvm_usable(char *reason, size_t len)
                 snprintf(reason, len, "TCG: /dev/kvm not accessible (%s)", strerror(errno));
                 return false;
         }
+        int pfd[2];
+        if (pipe2(pfd, O_CLOEXEC) < 0) {
+                snprintf(reason, len, "TCG: KVM probe: pipe: %s", strerror(errno));
+                return false;
+        }
         pid_t pid = fork();
         if (pid < 0) {
                 snprintf(reason, len, "TCG: KVM probe: fork: %s", strerror(errno));
+                close(pfd[0]);
+                close(pfd[1]);
                 return false;
         }
         if (pid == 0)
-                _exit(probe_child());
+                _exit(probe_child(pfd[1]));
+        close(pfd[1]);
+        /* wait (up to 1 s) until the guest is about to run, then the budget */
+        struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+        (void)poll(&p, 1, 1000);
+        close(pfd[0]);
         int st;
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        if (!vm_reap(pid, PROBE_BUDGET_MS + 250, &st)) {
+        if (!vm_reap(pid, PROBE_BUDGET_MS + 10, &st)) {
                 kill(pid, SIGKILL);
                 vm_reap(pid, -1, &st);
                 snprintf(reason, len,
