@@ -89,7 +89,7 @@ deps:
 unit: husk $(B)/unit-tests
 	$(Q)cd tests && ../$(B)/unit-tests --jobs 2
 
-integration: husk rootfs $(B)/integration-tests
+integration: husk rootfs $(AGENT) $(B)/integration-tests
 	$(Q)HUSK=$(CURDIR)/husk HUSK_ROOTFS=$(CURDIR)/build/rootfs $(B)/integration-tests --jobs 2
 
 # The README's test command: deps, build, every test.
