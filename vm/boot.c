@@ -115,7 +115,7 @@ static int start_virtiofsd(struct vm *vm, herr_t *err)
                 return herr_set(err, ENOMEM, "virtiofsd");
         char *argv[] = { VIRTIOFSD, sock, "-o", src, "-o", "cache=auto", "-o",
                          "sandbox=namespace", NULL };
-        if (vm_spawn(argv, log, NULL, &vm->virtiofsd_pid, err) < 0)
+        if (vm_spawn(argv, log, NULL, vm->die_with_parent, &vm->virtiofsd_pid, err) < 0)
                 return -1;
         for (long t0 = now_ms(); now_ms() - t0 < 5000; usleep(5000)) {
                 int st;
@@ -184,6 +184,7 @@ int vm_start(const struct vm_opts *o, struct vm **out, herr_t *err)
         if (!vm)
                 return herr_set(err, ENOMEM, "vm");
         vm->listen_fd = vm->ctl_fd = -1;
+        vm->die_with_parent = o->die_with_parent;
         if (o->share_dir && !(vm->share_dir = strdup(o->share_dir)))
                 goto oom;
         if (resolve_paths(vm, o, err) < 0)
@@ -192,7 +193,7 @@ int vm_start(const struct vm_opts *o, struct vm **out, herr_t *err)
         if (listen_ctl(vm, err) < 0 ||
             (vm->share == VM_SHARE_VIRTIOFS && start_virtiofsd(vm, err) < 0) ||
             vm_qemu_argv(vm, o, &argv, err) < 0 ||
-            vm_spawn(argv, vm->qemu_log, o->cgroup_procs, &vm->qemu_pid, err) < 0)
+            vm_spawn(argv, vm->qemu_log, o->cgroup_procs, o->die_with_parent, &vm->qemu_pid, err) < 0)
                 goto fail;
         if (wait_ready(vm, now_ms() + (o->boot_timeout_ms ? o->boot_timeout_ms : 60000), err) < 0)
                 goto fail;

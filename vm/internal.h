@@ -17,13 +17,14 @@ struct vm {
         int listen_fd, ctl_fd;
         uint8_t rbuf[PROTO_HDR_LEN + PROTO_MAX_PAYLOAD];
         size_t rlen;
-        bool acked;
+        bool die_with_parent;
 };
 
 /* Build QEMU's argv for vm (and opts) into a NULL-terminated strv. */
 int vm_qemu_argv(const struct vm *vm, const struct vm_opts *o, char ***out, herr_t *err);
 /* fork+exec argv with stdin /dev/null, stdout+stderr to log. */
-int vm_spawn(char **argv, const char *log, const char *cgroup_procs, pid_t *pid, herr_t *err);
+int vm_spawn(char **argv, const char *log, const char *cgroup_procs, bool die_with_parent,
+             pid_t *pid, herr_t *err);
 /* Wait for pid to exit for up to timeout_ms (-1: forever). 1: reaped
  * (status filled), 0: still running. */
 int vm_reap(pid_t pid, int timeout_ms, int *status);

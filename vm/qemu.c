@@ -135,8 +135,11 @@ int vm_qemu_argv(const struct vm *vm, const struct vm_opts *o, char ***out, herr
         return 0;
 }
 
-static void child_setup(const char *log, const char *cgroup_procs)
+static void child_setup(const char *log, const char *cgroup_procs, bool die_with_parent,
+                        pid_t parent)
 {
+        if (die_with_parent && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
+                _exit(127);
         int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
         int lf = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (null < 0 || lf < 0 || dup2(null, 0) < 0 || dup2(lf, 1) < 0 || dup2(lf, 2) < 0)
@@ -154,13 +157,15 @@ static void child_setup(const char *log, const char *cgroup_procs)
         setsid();
 }
 
-int vm_spawn(char **argv, const char *log, const char *cgroup_procs, pid_t *pid, herr_t *err)
+int vm_spawn(char **argv, const char *log, const char *cgroup_procs, bool die_with_parent,
+             pid_t *pid, herr_t *err)
 {
+        pid_t parent = getpid();
         pid_t p = fork();
         if (p < 0)
                 return herr_sys(err, "fork %s", argv[0]);
         if (p == 0) {
-                child_setup(log, cgroup_procs);
+                child_setup(log, cgroup_procs, die_with_parent, parent);
                 execvp(argv[0], argv);
                 dprintf(2, "husk: exec %s: %s\n", argv[0], strerror(errno));
                 _exit(127);

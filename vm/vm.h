@@ -35,6 +35,7 @@ struct vm_opts {
         enum vm_accel accel;
         unsigned boot_timeout_ms;  /* 0: 60 s until the agent's READY */
         const char *cgroup_procs;  /* cgroup.procs file to put QEMU in, or NULL */
+        bool die_with_parent;      /* SIGKILL QEMU/virtiofsd when the caller dies */
 };
 
 #define HUSK_AGENT_DEFAULT "/usr/local/libexec/husk/husk-agent"

@@ -78,6 +78,7 @@ static int run_in(struct vm_opts *o, char **args, int in, char **out, size_t *ou
         p.stderr_fd = efd;
         o->data_dir = data_dir;
         o->agent = agent;
+        o->die_with_parent = true;
         herr_t err = { 0 };
         int status = -1;
         cr_assert_eq(vm_run(o, &p, &status, &err), 0, "vm_run: %s", err.msg);

@@ -24,7 +24,7 @@ int main(int argc, char **argv)
                 { "data-dir", 1, 0, 'd' }, { "agent", 1, 0, 'g' }, { "mem", 1, 0, 'm' },
                 { "cpus", 1, 0, 'c' }, { "tcg", 0, 0, 't' }, { "kvm", 0, 0, 'K' },
                 { "tty", 0, 0, 'T' }, { "cgroup-procs", 1, 0, 'C' }, { 0 } };
-        struct vm_opts o = { 0 };
+        struct vm_opts o = { .die_with_parent = true };
         int verbose = 0, tty = 0, c;
         while ((c = getopt_long(argc, argv, "+v", lo, NULL)) != -1) {
                 switch (c) {
