@@ -27,17 +27,41 @@ static const char *data_dir(const struct vm_opts *o)
         return o->data_dir ? o->data_dir : e && *e ? e : "/var/lib/husk";
 }
 
+/* $HUSK_VM_AGENT, else next to the running program: <exe dir>/husk-agent,
+ * <exe dir>/build/vm/husk-agent (./husk in the source tree),
+ * <exe dir>/../libexec/husk/husk-agent, else HUSK_AGENT_DEFAULT. */
+static char *find_agent(const struct vm_opts *o)
+{
+        const char *env = getenv("HUSK_VM_AGENT");
+        if (o->agent || (env && *env))
+                return strdup(o->agent ? o->agent : env);
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (n > 0) {
+                exe[n] = 0;
+                char *dir = dirname(exe);
+                static const char *const rel[] = { "husk-agent", "build/vm/husk-agent",
+                                                   "../libexec/husk/husk-agent" };
+                for (size_t i = 0; i < ARRAY_SIZE(rel); i++) {
+                        char *p = NULL;
+                        if (asprintf(&p, "%s/%s", dir, rel[i]) < 0)
+                                return NULL;
+                        if (access(p, X_OK) == 0)
+                                return p;
+                        free(p);
+                }
+        }
+        return strdup(HUSK_AGENT_DEFAULT);
+}
+
 /* kernel = <dir>/vmlinux with modules in <dir>/lib/modules/<basename(realpath(dir))> */
 static int resolve_initrd(struct vm *vm, const struct vm_opts *o, herr_t *err)
 {
         if (o->initrd)
                 return (vm->initrd = strdup(o->initrd)) ? 0 : herr_set(err, ENOMEM, "initrd");
-        const char *agent = o->agent ? o->agent : getenv("HUSK_VM_AGENT");
-        _cleanup_free_ char *kdir = NULL, *mods = NULL, *cache = NULL;
+        _cleanup_free_ char *agent = find_agent(o), *kdir = NULL, *mods = NULL, *cache = NULL;
         char real[PATH_MAX];
-        if (!agent)
-                agent = HUSK_AGENT_DEFAULT;
-        if (!(kdir = strdup(vm->kernel)))
+        if (!agent || !(kdir = strdup(vm->kernel)))
                 return herr_set(err, ENOMEM, "kernel");
         if (!realpath(dirname(kdir), real))
                 return herr_sys(err, "kernel directory of %s", vm->kernel);

@@ -25,7 +25,8 @@ struct vm_opts {
         const char *data_dir;      /* NULL: $HUSK_DATA_DIR or /var/lib/husk */
         const char *kernel;        /* NULL: <data_dir>/kernel/current/vmlinux */
         const char *initrd;        /* NULL: built from agent + modules, cached */
-        const char *agent;         /* NULL: $HUSK_VM_AGENT or HUSK_AGENT_DEFAULT */
+        const char *agent;         /* NULL: $HUSK_VM_AGENT, next to the program, or
+                                      HUSK_AGENT_DEFAULT (see vm/boot.c) */
         const char *share_dir;     /* the guest's root; NULL: stay in the initramfs */
         bool share_ro;
         enum vm_share_kind share_kind;
