@@ -9,6 +9,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "../../common/cleanup.h"
@@ -67,6 +69,8 @@ static const char *rootfs(void)
 }
 
 /* Run args in a VM; stdout/stderr land in malloc'd strings. */
+static void (*tweak)(struct vm_process *p); /* per-test process changes */
+
 static int run_in(struct vm_opts *o, char **args, int in, char **out, size_t *out_len,
                   char **errs)
 {
@@ -76,6 +80,8 @@ static int run_in(struct vm_opts *o, char **args, int in, char **out, size_t *ou
         p.stdin_fd = in;
         p.stdout_fd = ofd;
         p.stderr_fd = efd;
+        if (tweak)
+                tweak(&p);
         o->data_dir = data_dir;
         o->agent = agent;
         o->die_with_parent = true;
@@ -117,6 +123,15 @@ Test(vm_smoke, stdio_status_and_kernel, .timeout = 180)
         cr_assert_str_eq(errs, "err\n");
 }
 
+static void as_user(struct vm_process *p)
+{
+        static char *env[] = { "PATH=/bin:/usr/bin", "FOO=bar", NULL };
+        p->uid = 1000;
+        p->gid = 100;
+        p->cwd = "/tmp";
+        p->env = env;
+}
+
 /* The process writes 1.3 MB before it reads 1.3 MB of stdin: stdio must not
  * deadlock, every byte must arrive in order. */
 Test(vm_smoke, megabyte_stdio_and_shared_writes_9p, .timeout = 180)
@@ -127,8 +142,9 @@ Test(vm_smoke, megabyte_stdio_and_shared_writes_9p, .timeout = 180)
         snprintf(marker, sizeof(marker), "%s/tmp/vm-smoke-%d", root, getpid());
         struct vm_opts o = { .share_dir = root, .share_kind = VM_SHARE_9P };
         char cmd[256];
-        snprintf(cmd, sizeof(cmd), "seq 1 200000 && wc -c && echo written > /tmp/vm-smoke-%d",
-                 getpid());
+        snprintf(cmd, sizeof(cmd), "seq 1 200000 && wc -c && echo written > /tmp/vm-smoke-%d && "
+                 "echo \"$(id -u):$(id -g) $(pwd) $FOO\" >&2", getpid());
+        tweak = as_user;
         char *args[] = { "sh", "-c", cmd, NULL };
         _cleanup_free_ char *out = NULL, *errs = NULL, *want = NULL, *m = NULL;
         size_t len, wlen, mlen;
@@ -143,6 +159,7 @@ Test(vm_smoke, megabyte_stdio_and_shared_writes_9p, .timeout = 180)
         fclose(f);
         cr_assert_eq(run_in(&o, args, in, &out, &len, &errs), 0, "stderr: %s", errs);
         close(in);
+        cr_assert_str_eq(errs, "1000:100 /tmp bar\n");
         cr_assert_gt(wlen, 1000000);
         cr_assert_eq(len, wlen, "got %zu bytes of %zu", len, wlen);
         cr_assert_eq(memcmp(out, want, wlen), 0, "stdout corrupted");
@@ -167,4 +184,40 @@ Test(vm_smoke, cgroup_v2_only_host_root_ro, .timeout = 180)
         cr_assert_not_null(strstr(out, "memory"), "controllers: %s", out);
         cr_assert_not_null(strstr(out, "pids"), "controllers: %s", out);
         cr_assert_not_null(strstr(out, "cpu"), "controllers: %s", out);
+}
+
+/* QEMU dies while the process runs: vm_exec fails and says why. */
+Test(vm_smoke, qemu_crash_is_reported, .timeout = 180)
+{
+        require_vm();
+        struct vm_opts o = { .share_dir = rootfs(), .share_kind = VM_SHARE_9P, .data_dir = data_dir,
+                             .agent = agent, .die_with_parent = true };
+        struct vm *vm;
+        herr_t err = { 0 };
+        cr_assert_eq(vm_start(&o, &vm, &err), 0, "%s", err.msg);
+        pid_t q = vm_qemu_pid(vm), killer = fork();
+        if (killer == 0) {
+                usleep(300 * 1000);
+                kill(q, SIGKILL);
+                _exit(0);
+        }
+        char *args[] = { "sleep", "60", NULL };
+        struct vm_process p;
+        vm_process_init(&p, args);
+        p.stdin_fd = -1;
+        int status;
+        cr_assert_eq(vm_exec(vm, &p, &status, &err), -1);
+        cr_assert(strstr(err.msg, "QEMU killed by signal 9"), "%s", err.msg);
+        waitpid(killer, NULL, 0);
+        vm_free(vm);
+}
+
+Test(vm_smoke, missing_kernel_is_named)
+{
+        struct vm_opts o = { .kernel = "/nonexistent/vmlinux" };
+        struct vm *vm;
+        herr_t err = { 0 };
+        cr_assert_eq(vm_start(&o, &vm, &err), -1);
+        cr_assert(strstr(err.msg, "/nonexistent/vmlinux") && strstr(err.msg, "vm-kernel"), "%s",
+                  err.msg);
 }
