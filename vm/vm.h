@@ -91,4 +91,8 @@ unsigned long vm_host_tsc_khz(void);
  * for booting a guest; reason (always filled) says why or why not. */
 bool vm_kvm_usable(char *reason, size_t len);
 
+/* `husk check`: a few "vm: ..." lines (QEMU, kernel, share, accelerator and
+ * why, vsock) in *report (malloc'd, always set); -1 when VM mode cannot run. */
+int vm_check(const struct vm_opts *o, char **report, herr_t *err);
+
 #endif

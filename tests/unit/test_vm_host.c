@@ -149,3 +149,15 @@ Test(vm_host, initramfs_is_cached_cpio)
         herr_t e;
         remove_tree(tmpl, &e);
 }
+
+Test(vm_host, check_report)
+{
+        struct vm_opts o = { .kernel = "/nonexistent/vmlinux" };
+        _cleanup_free_ char *report = NULL;
+        herr_t err = { 0 };
+        cr_assert_eq(vm_check(&o, &report, &err), -1);
+        cr_assert(strstr(report, "vm: accelerator: "), "%s", report);
+        cr_assert(strstr(report, "/nonexistent/vmlinux missing (make vm-kernel)"), "%s", report);
+        cr_assert(strstr(err.msg, "/nonexistent/vmlinux") || strstr(err.msg, "qemu"), "%s",
+                  err.msg);
+}
