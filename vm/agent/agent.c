@@ -185,6 +185,8 @@ static void early_mounts(void)
                 die("mount /sys");
         if (mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755") < 0)
                 die("mount /dev");
+        mkdir("/dev/shm", 01777);
+        mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
         mkdir("/dev/pts", 0755);
         mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "ptmxmode=0666,newinstance");
         int fd = open("/dev/console", O_RDWR | O_CLOEXEC);
