@@ -44,15 +44,44 @@ static void sv_add(struct strv *s, const char *fmt, ...)
         v[s->n] = NULL;
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+/* Count TSC ticks over ~10 ms of CLOCK_MONOTONIC_RAW. */
+static unsigned long measure_tsc_khz(void)
+{
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC_RAW, &a);
+        uint64_t t0 = __builtin_ia32_rdtsc();
+        do
+                clock_gettime(CLOCK_MONOTONIC_RAW, &b);
+        while ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) < 10000000L);
+        uint64_t t1 = __builtin_ia32_rdtsc();
+        long ns = (b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec);
+        return (unsigned long)((t1 - t0) * 1000000ull / (uint64_t)ns);
+}
+#else
+static unsigned long measure_tsc_khz(void)
+{
+        return 0;
+}
+#endif
+
+/* The TSC rate the guest sees under TCG is the host's. "cpu MHz" in
+ * /proc/cpuinfo can be a scaled core clock, so measure; fall back to it. */
 unsigned long vm_host_tsc_khz(void)
 {
-        _cleanup_fclose_ FILE *f = fopen("/proc/cpuinfo", "re");
+        static unsigned long cached;
+        if (cached)
+                return cached;
+        unsigned long khz = measure_tsc_khz();
+        _cleanup_fclose_ FILE *f = khz ? NULL : fopen("/proc/cpuinfo", "re");
         char line[256];
         double mhz;
         while (f && fgets(line, sizeof(line), f))
-                if (sscanf(line, "cpu MHz : %lf", &mhz) == 1 && mhz > 0)
-                        return (unsigned long)(mhz * 1000.0);
-        return 0;
+                if (sscanf(line, "cpu MHz : %lf", &mhz) == 1 && mhz > 0) {
+                        khz = (unsigned long)(mhz * 1000.0);
+                        break;
+                }
+        return cached = khz;
 }
 
 static void add_cmdline(struct strv *s, const struct vm *vm, const struct vm_opts *o)
