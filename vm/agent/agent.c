@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,11 +218,19 @@ static int wait_spec(int ctl, struct proto_spec *spec)
         }
 }
 
+/* Power off only after the host has the exit status; give up after 60 s of
+ * silence (the host is gone). */
 static void wait_ack(int ctl)
 {
         struct frame f;
         size_t used;
-        while (agent_read_frame(ctl, &agent_rb, &f, &used) > 0) {
+        struct pollfd p = { .fd = ctl, .events = POLLIN };
+        for (;;) {
+                if (proto_parse(agent_rb.data, agent_rb.len, &f, &used) != 1 &&
+                    poll(&p, 1, 60000) <= 0)
+                        return;
+                if (agent_read_frame(ctl, &agent_rb, &f, &used) <= 0)
+                        return;
                 uint32_t t = f.type;
                 rbuf_consume(&agent_rb, used);
                 if (t == PROTO_ACK)
