@@ -23,7 +23,7 @@ GIT_COMMIT   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 CFLAGS  += -DHUSK_VERSION='"$(HUSK_VERSION)"' -DHUSK_COMMIT='"$(GIT_COMMIT)"'
 
 # Every folder with library code; runtime/main.c is the program.
-LIB_DIRS := common spec namespaces cgroups seccomp images net runtime
+LIB_DIRS := common spec namespaces cgroups seccomp images net runtime vm
 LIB_SRCS := $(filter-out runtime/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -33,7 +33,7 @@ ifeq ($(V),0)
 Q := @
 endif
 
-.PHONY: all deps check unit integration demo install bench bench-seccomp clean help rootfs image-busybox bench-images
+.PHONY: all deps check unit integration demo install bench bench-seccomp clean help rootfs image-busybox bench-images vm-kernel vm-agent vm-tools
 
 all: husk
 
@@ -81,6 +81,24 @@ image-busybox: build/busybox-oci/index.json $(B)/husk-image
 	$(Q)$(B)/husk-image --storage $(STORAGE) import --name busybox build/busybox-oci
 bench-images: $(B)/husk-image
 	$(Q)sh bench/images.sh $(B)/husk-image
+# VM mode: a Debian kernel fetched with apt-get download + dpkg -x (never installed).
+HUSK_DATA_DIR ?= /var/lib/husk
+vm-kernel:
+	$(Q)sh vm/fetch-kernel.sh $(HUSK_DATA_DIR)
+
+# The guest agent: PID 1 of the VM initramfs, static, never sanitized.
+AGENT := build/vm/husk-agent
+AGENT_SRCS := $(wildcard vm/agent/*.c) vm/proto.c
+$(AGENT): $(AGENT_SRCS) $(wildcard vm/agent/*.h) vm/proto.h
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  AGENT $@")
+	$(Q)$(CC) -static -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $(AGENT_SRCS)
+vm-agent: $(AGENT)
+
+# vmrun: boot the VM and run one command (tests/vm/run-in-vm.sh uses it).
+$(B)/vmrun: $(B)/tests/vm/vmrun.o $(B)/libhusk.a
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+vm-tools: $(AGENT) $(B)/vmrun
 
 deps:
 	$(Q)sh .ci/deps
@@ -88,7 +106,7 @@ deps:
 unit: husk $(B)/unit-tests
 	$(Q)cd tests && ../$(B)/unit-tests --jobs 2
 
-integration: husk rootfs $(B)/integration-tests
+integration: husk rootfs $(AGENT) $(B)/integration-tests
 	$(Q)HUSK=$(CURDIR)/husk HUSK_ROOTFS=$(CURDIR)/build/rootfs $(B)/integration-tests --jobs 2
 
 # The README's test command: deps, build, every test.

@@ -1,0 +1,254 @@
+/* husk VM control protocol: framing and the SPEC encoding (libc only). */
+#include "proto.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+int proto_parse(const uint8_t *buf, size_t len, struct frame *out, size_t *consumed)
+{
+        if (len < PROTO_HDR_LEN)
+                return 0;
+        uint32_t type = proto_get_u32(buf);
+        uint32_t plen = proto_get_u32(buf + 4);
+        if (type == 0 || type >= PROTO_TYPE_END || plen > PROTO_MAX_PAYLOAD)
+                return -1;
+        if (len - PROTO_HDR_LEN < plen)
+                return 0;
+        out->type = type;
+        out->len = plen;
+        out->data = buf + PROTO_HDR_LEN;
+        *consumed = PROTO_HDR_LEN + (size_t)plen;
+        return 1;
+}
+
+void proto_put_hdr(uint8_t hdr[PROTO_HDR_LEN], uint32_t type, uint32_t len)
+{
+        proto_put_u32(hdr, type);
+        proto_put_u32(hdr + 4, len);
+}
+
+static int wait_writable(int fd)
+{
+        struct pollfd p = { .fd = fd, .events = POLLOUT };
+        int r;
+        do
+                r = poll(&p, 1, -1);
+        while (r < 0 && errno == EINTR);
+        return r < 0 ? -1 : 0;
+}
+
+int proto_send(int fd, uint32_t type, const void *data, size_t len)
+{
+        if (len > PROTO_MAX_PAYLOAD) {
+                errno = E2BIG;
+                return -1;
+        }
+        uint8_t hdr[PROTO_HDR_LEN];
+        proto_put_hdr(hdr, type, (uint32_t)len);
+        struct iovec iov[2] = { { hdr, sizeof(hdr) }, { (void *)data, len } };
+        int n = len ? 2 : 1;
+        struct iovec *v = iov;
+        while (n > 0) {
+                ssize_t w = writev(fd, v, n);
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN && wait_writable(fd) == 0)
+                                continue;
+                        return -1;
+                }
+                while (n > 0 && (size_t)w >= v->iov_len) {
+                        w -= (ssize_t)v->iov_len;
+                        v++;
+                        n--;
+                }
+                if (n > 0) {
+                        v->iov_base = (uint8_t *)v->iov_base + w;
+                        v->iov_len -= (size_t)w;
+                }
+        }
+        return 0;
+}
+
+const char *proto_type_name(uint32_t type)
+{
+        static const char *const names[] = {
+                [PROTO_READY] = "READY",     [PROTO_SPEC] = "SPEC",
+                [PROTO_STDIN] = "STDIN",     [PROTO_STDIN_EOF] = "STDIN_EOF",
+                [PROTO_STDOUT] = "STDOUT",   [PROTO_STDERR] = "STDERR",
+                [PROTO_SIGNAL] = "SIGNAL",   [PROTO_WINSIZE] = "WINSIZE",
+                [PROTO_EXIT] = "EXIT",       [PROTO_ACK] = "ACK",
+                [PROTO_ERROR] = "ERROR",
+        };
+        if (type == 0 || type >= PROTO_TYPE_END)
+                return "UNKNOWN";
+        return names[type];
+}
+
+/* ------------------------------------------------------------------ SPEC */
+
+struct buf {
+        uint8_t *p;
+        size_t len, cap;
+};
+
+static int buf_put(struct buf *b, uint16_t tag, const void *data, size_t len)
+{
+        size_t need = b->len + 6 + len;
+        if (len > SPEC_MAX_STRLEN || need > PROTO_MAX_PAYLOAD) {
+                errno = E2BIG;
+                return -1;
+        }
+        if (need > b->cap) {
+                size_t cap = b->cap ? b->cap * 2 : 256;
+                while (cap < need)
+                        cap *= 2;
+                uint8_t *p = realloc(b->p, cap);
+                if (!p)
+                        return -1;
+                b->p = p;
+                b->cap = cap;
+        }
+        b->p[b->len] = tag & 0xff;
+        b->p[b->len + 1] = tag >> 8;
+        proto_put_u32(b->p + b->len + 2, (uint32_t)len);
+        if (len)
+                memcpy(b->p + b->len + 6, data, len);
+        b->len = need;
+        return 0;
+}
+
+static int buf_put_u32(struct buf *b, uint16_t tag, uint32_t v)
+{
+        uint8_t d[4];
+        proto_put_u32(d, v);
+        return buf_put(b, tag, d, 4);
+}
+
+static int buf_put_strv(struct buf *b, uint16_t tag, char *const *v)
+{
+        for (size_t i = 0; v && v[i]; i++)
+                if (buf_put(b, tag, v[i], strlen(v[i])) < 0)
+                        return -1;
+        return 0;
+}
+
+int proto_spec_encode(const struct proto_spec *s, uint8_t **out, size_t *out_len)
+{
+        struct buf b = { 0 };
+        if (buf_put_strv(&b, SPEC_ARG, s->args) < 0 || buf_put_strv(&b, SPEC_ENV, s->env) < 0 ||
+            (s->cwd && buf_put(&b, SPEC_CWD, s->cwd, strlen(s->cwd)) < 0) ||
+            buf_put_u32(&b, SPEC_UID, s->uid) < 0 || buf_put_u32(&b, SPEC_GID, s->gid) < 0 ||
+            buf_put_u32(&b, SPEC_TERMINAL, s->terminal) < 0 ||
+            buf_put_u32(&b, SPEC_ROWS, s->rows) < 0 || buf_put_u32(&b, SPEC_COLS, s->cols) < 0) {
+                int e = errno;
+                free(b.p);
+                errno = e;
+                return -1;
+        }
+        *out = b.p;
+        *out_len = b.len;
+        return 0;
+}
+
+static int strv_push(char ***v, size_t *n, const uint8_t *data, uint32_t len)
+{
+        if (*n >= SPEC_MAX_STRINGS || memchr(data, 0, len)) {
+                errno = EINVAL;
+                return -1;
+        }
+        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
+        if (!nv)
+                return -1;
+        *v = nv;
+        nv[*n] = strndup((const char *)data, len);
+        if (!nv[*n])
+                return -1;
+        nv[++*n] = NULL;
+        return 0;
+}
+
+static int spec_field(struct proto_spec *s, size_t *nargs, size_t *nenv, uint16_t tag,
+                      const uint8_t *d, uint32_t len)
+{
+        switch (tag) {
+        case SPEC_ARG:
+                return strv_push(&s->args, nargs, d, len);
+        case SPEC_ENV:
+                return strv_push(&s->env, nenv, d, len);
+        case SPEC_CWD:
+                if (s->cwd || memchr(d, 0, len))
+                        break;
+                s->cwd = strndup((const char *)d, len);
+                return s->cwd ? 0 : -1;
+        case SPEC_UID: case SPEC_GID: case SPEC_TERMINAL: case SPEC_ROWS: case SPEC_COLS: {
+                if (len != 4)
+                        break;
+                uint32_t v = proto_get_u32(d);
+                if (tag == SPEC_UID)
+                        s->uid = v;
+                else if (tag == SPEC_GID)
+                        s->gid = v;
+                else if (tag == SPEC_TERMINAL)
+                        s->terminal = v != 0;
+                else if (v > 0xffff)
+                        break;
+                else if (tag == SPEC_ROWS)
+                        s->rows = (uint16_t)v;
+                else
+                        s->cols = (uint16_t)v;
+                return 0;
+        }
+        default:
+                return 0; /* unknown tags are skipped: newer hosts may add fields */
+        }
+        errno = EINVAL;
+        return -1;
+}
+
+int proto_spec_decode(const uint8_t *buf, size_t len, struct proto_spec *s)
+{
+        size_t off = 0, nargs = 0, nenv = 0;
+        memset(s, 0, sizeof(*s));
+        while (off < len) {
+                if (len - off < 6)
+                        goto inval;
+                uint16_t tag = (uint16_t)(buf[off] | buf[off + 1] << 8);
+                uint32_t flen = proto_get_u32(buf + off + 2);
+                off += 6;
+                if (flen > SPEC_MAX_STRLEN || flen > len - off)
+                        goto inval;
+                if (spec_field(s, &nargs, &nenv, tag, buf + off, flen) < 0)
+                        goto fail;
+                off += flen;
+        }
+        if (nargs == 0)
+                goto inval;
+        return 0;
+inval:
+        errno = EINVAL;
+fail:;
+        int e = errno;
+        proto_spec_free(s);
+        errno = e;
+        return -1;
+}
+
+static void strv_free(char **v)
+{
+        for (size_t i = 0; v && v[i]; i++)
+                free(v[i]);
+        free(v);
+}
+
+void proto_spec_free(struct proto_spec *s)
+{
+        strv_free(s->args);
+        strv_free(s->env);
+        free(s->cwd);
+        memset(s, 0, sizeof(*s));
+}

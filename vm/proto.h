@@ -1,0 +1,97 @@
+/* husk VM control protocol: one virtio-serial port carries framed messages
+ * between the host (vm/boot.c) and the guest agent (vm/agent/).
+ *
+ * Frame: u32 type, u32 length (both little-endian), then length bytes.
+ * This file is compiled into both the host library and the static agent:
+ * it depends on libc only.
+ */
+#ifndef HUSK_VM_PROTO_H
+#define HUSK_VM_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_HDR_LEN 8u
+#define PROTO_MAX_PAYLOAD (256u * 1024u) /* hard cap; larger frames are errors */
+#define PROTO_CHUNK (32u * 1024u)        /* what senders put in one stdio frame */
+
+enum proto_type {
+        PROTO_READY = 1,  /* guest -> host: agent up, share mounted */
+        PROTO_SPEC,       /* host -> guest: process to run (TLV, see below) */
+        PROTO_STDIN,      /* host -> guest: bytes for the process's stdin */
+        PROTO_STDIN_EOF,  /* host -> guest: close the process's stdin */
+        PROTO_STDOUT,     /* guest -> host */
+        PROTO_STDERR,     /* guest -> host */
+        PROTO_SIGNAL,     /* host -> guest: u32 signal number */
+        PROTO_WINSIZE,    /* host -> guest: u16 rows, u16 cols */
+        PROTO_EXIT,       /* guest -> host: u32 signaled (0/1), u32 code/signal */
+        PROTO_ACK,        /* host -> guest: exit received, power off */
+        PROTO_ERROR,      /* either way: text message, fatal for the session */
+        PROTO_TYPE_END
+};
+
+struct frame {
+        uint32_t type;
+        uint32_t len;
+        const uint8_t *data; /* points into the parsed buffer */
+};
+
+/* Parse one frame from buf[0..len). Returns 1 and fills out/consumed when a
+ * whole frame is present, 0 when more data is needed (nothing consumed), -1
+ * on a malformed stream (unknown type, length over the cap). Never reads past
+ * buf + len. */
+int proto_parse(const uint8_t *buf, size_t len, struct frame *out, size_t *consumed);
+
+/* Encode a header into hdr. */
+void proto_put_hdr(uint8_t hdr[PROTO_HDR_LEN], uint32_t type, uint32_t len);
+
+/* Write one frame to fd (blocking, retries EINTR/EAGAIN with poll). Returns
+ * 0 or -1 with errno set. len must be <= PROTO_MAX_PAYLOAD. */
+int proto_send(int fd, uint32_t type, const void *data, size_t len);
+
+const char *proto_type_name(uint32_t type);
+
+/* Little-endian helpers. */
+static inline void proto_put_u32(uint8_t *p, uint32_t v)
+{
+        p[0] = v & 0xff; p[1] = (v >> 8) & 0xff; p[2] = (v >> 16) & 0xff; p[3] = v >> 24;
+}
+static inline uint32_t proto_get_u32(const uint8_t *p)
+{
+        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* ---- SPEC payload: a sequence of records {u16 tag, u32 len, bytes}. ---- */
+enum spec_tag {
+        SPEC_ARG = 1,  /* one per argv element, in order */
+        SPEC_ENV,      /* one per "K=V" */
+        SPEC_CWD,
+        SPEC_UID,      /* u32 */
+        SPEC_GID,      /* u32 */
+        SPEC_TERMINAL, /* u32 0/1 */
+        SPEC_ROWS,     /* u32 */
+        SPEC_COLS,     /* u32 */
+};
+
+#define SPEC_MAX_STRINGS 4096
+#define SPEC_MAX_STRLEN (64u * 1024u)
+
+struct proto_spec {
+        char **args; /* NULL-terminated */
+        char **env;  /* NULL-terminated */
+        char *cwd;   /* NULL: "/" */
+        uint32_t uid, gid;
+        bool terminal;
+        uint16_t rows, cols;
+};
+
+/* Encode spec into a malloc'd buffer (fits PROTO_MAX_PAYLOAD or fails with
+ * E2BIG). Returns 0 or -1 with errno set. */
+int proto_spec_encode(const struct proto_spec *s, uint8_t **out, size_t *out_len);
+/* Decode; on success s owns malloc'd memory (free with proto_spec_free).
+ * Returns 0, or -1 on malformed input (EINVAL) or allocation failure. */
+int proto_spec_decode(const uint8_t *buf, size_t len, struct proto_spec *s);
+void proto_spec_free(struct proto_spec *s);
+
+#endif

@@ -1,0 +1,98 @@
+/* husk VM mode: boot a Debian kernel under QEMU (-M microvm) with husk's
+ * guest agent as PID 1 and run one process in it with full stdio and exit
+ * status over a framed virtio-serial control channel (vm/proto.h).
+ *
+ *   vm_start()  boots QEMU and waits until the agent reports READY
+ *   vm_exec()   sends the process, relays stdio/signals, returns its status
+ *   vm_free()   acknowledges, reaps QEMU (and virtiofsd), removes run files
+ *   vm_run()    all three in one call
+ */
+#ifndef HUSK_VM_VM_H
+#define HUSK_VM_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../common/error.h"
+
+enum vm_share_kind { VM_SHARE_AUTO, VM_SHARE_9P, VM_SHARE_VIRTIOFS, VM_SHARE_NONE };
+enum vm_accel { VM_ACCEL_AUTO, VM_ACCEL_KVM, VM_ACCEL_TCG };
+
+struct vm_opts {
+        const char *qemu;          /* NULL: qemu-system-x86_64 from PATH */
+        char *const *qemu_extra;   /* NULL-terminated extra QEMU arguments, or NULL */
+        const char *data_dir;      /* NULL: $HUSK_DATA_DIR or /var/lib/husk */
+        const char *kernel;        /* NULL: <data_dir>/kernel/current/vmlinux */
+        const char *initrd;        /* NULL: built from agent + modules, cached */
+        const char *agent;         /* NULL: $HUSK_VM_AGENT, next to the program, or
+                                      HUSK_AGENT_DEFAULT (see vm/boot.c) */
+        const char *share_dir;     /* the guest's root; NULL: stay in the initramfs */
+        bool share_ro;
+        enum vm_share_kind share_kind;
+        const char *extra_cmdline; /* appended to the kernel command line */
+        unsigned vcpus;            /* 0: 1 */
+        uint64_t mem_bytes;        /* 0: 128 MiB (64 MiB does not boot) */
+        enum vm_accel accel;
+        unsigned boot_timeout_ms;  /* 0: 60 s until the agent's READY */
+        const char *cgroup_procs;  /* cgroup.procs file to put QEMU in, or NULL */
+        bool die_with_parent;      /* SIGKILL QEMU/virtiofsd when the caller dies */
+};
+
+#define HUSK_AGENT_DEFAULT "/usr/local/libexec/husk/husk-agent"
+
+struct vm_process {
+        char *const *args;  /* NULL-terminated, non-empty */
+        char *const *env;   /* NULL-terminated, or NULL for a default PATH */
+        const char *cwd;    /* NULL: "/" */
+        uid_t uid;
+        gid_t gid;
+        bool terminal;
+        unsigned short rows, cols;
+        int stdin_fd;       /* -1: no input (EOF at once) */
+        int stdout_fd;      /* -1: discard */
+        int stderr_fd;      /* -1: discard */
+        int signal_fd;      /* a signalfd whose signals are forwarded, or -1 */
+};
+
+/* Defaults: stdio 0/1/2, signal_fd -1, uid/gid 0. */
+void vm_process_init(struct vm_process *p, char *const *args);
+
+struct vm;
+
+int vm_start(const struct vm_opts *o, struct vm **out, herr_t *err);
+/* exit_status: the exit code, or 128 + signal number. */
+int vm_exec(struct vm *vm, const struct vm_process *p, int *exit_status, herr_t *err);
+/* Wait up to timeout_ms for QEMU to exit after the exit was acknowledged;
+ * then kill it. Reaps QEMU and virtiofsd. */
+int vm_wait(struct vm *vm, unsigned timeout_ms, herr_t *err);
+pid_t vm_qemu_pid(const struct vm *vm);
+/* Which accelerator was chosen and why (one line, for a notice). */
+const char *vm_accel_notice(const struct vm *vm);
+/* Kill whatever still runs, reap, remove the run directory. NULL is fine. */
+void vm_free(struct vm *vm);
+
+int vm_run(const struct vm_opts *o, const struct vm_process *p, int *exit_status, herr_t *err);
+
+/* ---- building blocks (vm/initramfs.c, vm/qemu.c, vm/kvm_probe.c) ---- */
+
+/* Build (or reuse) DATA/initramfs/initramfs-<sha256>.cpio holding the agent
+ * as /init and the modules VM mode needs (with their dependencies, in load
+ * order) from modules_dir (…/lib/modules/<ver>). */
+int vm_initramfs_get(const char *agent, const char *modules_dir, const char *cache_dir,
+                     char **out_path, herr_t *err);
+/* The module load order resolved from the .ko files' depends= (testable). */
+int vm_modules_resolve(const char *modules_dir, char ***out_paths, herr_t *err);
+
+/* Host TSC frequency in kHz (for tsc_early_khz=), 0 when unknown. */
+unsigned long vm_host_tsc_khz(void);
+
+/* Probe KVM by timing a tiny real-mode loop. Returns true when KVM is fit
+ * for booting a guest; reason (always filled) says why or why not. */
+bool vm_kvm_usable(char *reason, size_t len);
+
+/* `husk check`: a few "vm: ..." lines (QEMU, kernel, share, accelerator and
+ * why, vsock) in *report (malloc'd, always set); -1 when VM mode cannot run. */
+int vm_check(const struct vm_opts *o, char **report, herr_t *err);
+
+#endif
