@@ -33,7 +33,7 @@ ifeq ($(V),0)
 Q := @
 endif
 
-.PHONY: all deps check unit integration demo install bench bench-seccomp clean help rootfs image-busybox bench-images vm-kernel vm-agent vm-tools
+.PHONY: FORCE all deps check unit integration demo install bench bench-seccomp clean help rootfs image-busybox bench-images vm-kernel vm-agent vm-tools
 
 all: husk
 
@@ -42,8 +42,13 @@ $(B)/%.o: %.c
 	$(if $(Q),@echo "  CC    $<")
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
-$(B)/libhusk.a: $(LIB_OBJS)
-	$(Q)rm -f $@ && ar rcs $@ $^
+# Rebuilt when a source file is added or removed, not only changed.
+$(B)/sources.list: FORCE
+	@mkdir -p $(B)
+	@echo '$(LIB_SRCS)' | cmp -s - $@ || echo '$(LIB_SRCS)' > $@
+
+$(B)/libhusk.a: $(LIB_OBJS) $(B)/sources.list
+	$(Q)rm -f $@ && ar rcs $@ $(LIB_OBJS)
 
 $(B)/husk: $(B)/runtime/main.o $(B)/libhusk.a
 	$(if $(Q),@echo "  LD    $@")

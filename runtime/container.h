@@ -45,5 +45,6 @@ int container_config(int dirfd, struct oci_config **cfg, herr_t *err);
 
 /* Warnings are logged, never fatal. */
 void husk_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void husk_warn_str(const char *msg);
 
 #endif

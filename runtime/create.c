@@ -23,6 +23,8 @@
 #include "../cgroups/cgroups.h"
 #include "../common/cleanup.h"
 #include "../common/fileutil.h"
+#include "../seccomp/seccomp.h"
+#include "process.h"
 #include "hooks.h"
 #include "init.h"
 #include "sync.h"
@@ -142,6 +144,46 @@ static int save_config(struct creation *c, herr_t *err)
         return rc < 0 ? herr_set(err, e, "state: config.json") : 0;
 }
 
+/* The device filter: the config's rules, then the default devices, then
+ * the nodes of linux.devices (later rules win). */
+static int apply_device_rules(struct creation *c, herr_t *err)
+{
+        const struct oci_linux *l = c->cfg->linux_;
+        const struct oci_resources *res = l ? l->resources : NULL;
+        const struct oci_device_cgroup *defs;
+        size_t nd = cg_default_device_rules(&defs);
+        size_t nr = res ? res->n_devices : 0, nl = l ? l->n_devices : 0;
+        if (nl > 64)
+                return herr_set(err, E2BIG, "linux.devices: more than 64 entries");
+        _cleanup_free_ struct oci_device_cgroup *rules = calloc(nr + nd + nl, sizeof *rules);
+        if (!rules)
+                return herr_set(err, ENOMEM, "device rules");
+        for (size_t i = 0; i < nr; i++)
+                rules[i] = res->devices[i];
+        for (size_t i = 0; i < nd; i++)
+                rules[nr + i] = defs[i];
+        static char rwm[] = "rwm";
+        char types[64][2];
+        size_t n = nr + nd;
+        for (size_t i = 0; i < nl; i++) {
+                const struct oci_device *d = &l->devices[i];
+                if (d->type[0] == 'p')
+                        continue; /* fifos need no device rule */
+                types[i][0] = d->type[0] == 'u' ? 'c' : d->type[0];
+                types[i][1] = '\0';
+                rules[n++] = (struct oci_device_cgroup){
+                        .allow = true,
+                        .type = types[i],
+                        .major = { true, d->major },
+                        .minor = { true, d->minor },
+                        .access = rwm,
+                };
+        }
+        if (cg_devices_apply(c->st->cgroup, rules, n, err) < 0)
+                return herr_prefix(err, "linux.resources.devices");
+        return 0;
+}
+
 static int setup_cgroup(struct creation *c, herr_t *err)
 {
         const struct oci_linux *l = c->cfg->linux_;
@@ -154,12 +196,12 @@ static int setup_cgroup(struct creation *c, herr_t *err)
         }
         if (cg_resolve_path(l ? l->cgroups_path : NULL, c->o->id, &c->st->cgroup, err) < 0)
                 return -1;
-        if (cg_create(c->st->cgroup, res, err) < 0) {
+        if (cg_create_owned(c->st->cgroup, c->o->id, res, err) < 0) {
                 free(c->st->cgroup);
                 c->st->cgroup = NULL;
                 return -1;
         }
-        return 0;
+        return apply_device_rules(c, err);
 }
 
 static int state_json(struct creation *c, const char *status, char **out, herr_t *err)
@@ -201,11 +243,17 @@ static int spawn(struct creation *c, herr_t *err)
                 .preserve_fds = c->o->preserve_fds,
         };
         fflush(NULL);
-        pid_t stage1 = fork();
+        _cleanup_close_ int cgfd = c->st->cgroup ? cg_open(c->st->cgroup, err) : -1;
+        if (c->st->cgroup && cgfd < 0) {
+                close(sp[0]);
+                close(sp[1]);
+                return -1;
+        }
+        pid_t stage1 = cgfd >= 0 ? cg_clone_into(cgfd, err) : fork();
         if (stage1 < 0) {
                 close(sp[0]);
                 close(sp[1]);
-                return herr_sys(err, "fork");
+                return cgfd >= 0 ? -1 : herr_sys(err, "fork");
         }
         if (stage1 == 0) {
                 close(sp[0]);
@@ -216,9 +264,7 @@ static int spawn(struct creation *c, herr_t *err)
         ns_plan_close(&c->ns);
         struct sync_msg m;
         int rc = 0;
-        if (c->st->cgroup && cg_enter(c->st->cgroup, stage1, err) < 0)
-                rc = -1;
-        if (!rc && sync_send(c->sync_fd, SYNC_CONTINUE, NULL, 0, -1) < 0)
+        if (sync_send(c->sync_fd, SYNC_CONTINUE, NULL, 0, -1) < 0)
                 rc = herr_sys(err, "container init");
         while (!rc) {
                 if (sync_recv(c->sync_fd, &m) < 0) {
@@ -337,6 +383,9 @@ int container_create(const struct create_opts *o, struct oci_config *cfg, struct
 {
         if (oci_config_validate_runnable(cfg, err) < 0)
                 return herr_prefix(err, "config.json");
+        if (cfg->linux_ && cfg->linux_->seccomp && seccomp_validate(cfg->linux_->seccomp, err) < 0)
+                return herr_prefix(err, "config.json");
+        process_warn_caps(cfg->process, husk_warn_str);
         struct creation c = {
                 .o = o,
                 .cfg = cfg,

@@ -36,6 +36,7 @@
 #include <linux/keyctl.h>
 
 #include "../common/cleanup.h"
+#include "../seccomp/seccomp.h"
 #include "hooks.h"
 #include "process.h"
 #include "rootfs.h"
@@ -46,11 +47,6 @@ static __attribute__((noreturn)) void fail(int sock, herr_t *err)
 {
         (void)sync_send_str(sock, SYNC_ERROR, err->msg);
         _exit(1);
-}
-
-static void init_warn(const char *msg)
-{
-        fprintf(stderr, "husk: warning: %s\n", msg);
 }
 
 static int prepare_fds(int keep_from, herr_t *err)
@@ -67,6 +63,33 @@ static int prepare_fds(int keep_from, herr_t *err)
         return 0;
 }
 
+static bool keeps_sys_admin(const struct oci_process *p)
+{
+        const struct oci_capabilities *c = p->capabilities;
+        for (size_t i = 0; c && i < c->n_effective; i++)
+                if (!strcmp(c->effective[i], "CAP_SYS_ADMIN"))
+                        return true;
+        return false;
+}
+
+/* Load linux.seccomp; a listener fd goes to husk start, which hands it to
+ * listenerPath with the container state. */
+static int load_seccomp(const struct oci_config *c, int conn, herr_t *err)
+{
+        if (!c->linux_ || !c->linux_->seccomp)
+                return 0;
+        int nfd = -1;
+        if (seccomp_load_config(c->linux_->seccomp, &nfd, err) < 0)
+                return -1;
+        if (nfd >= 0) {
+                int rc = sync_send(conn, SYNC_FD, NULL, 0, nfd);
+                close(nfd);
+                if (rc < 0)
+                        return herr_sys(err, "send the seccomp listener to husk start");
+        }
+        return 0;
+}
+
 static __attribute__((noreturn)) void stage2_start(struct init_args *a, int conn)
 {
         herr_t err = { 0 };
@@ -79,8 +102,17 @@ static __attribute__((noreturn)) void stage2_start(struct init_args *a, int conn
         sync_msg_free(&m);
         /* The process attributes need /proc/self writable by us. */
         (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-        if (process_set_attrs(c->process, &err) < 0 || process_set_ids(c->process, init_warn, &err) < 0 ||
-            process_chdir(c->process, &err) < 0)
+        if (process_set_attrs(c->process, &err) < 0)
+                fail(conn, &err);
+        /* seccomp as late as possible: after the identity switch when
+         * no_new_privs is set or CAP_SYS_ADMIN is kept, else just before it
+         * (loading without no_new_privs needs CAP_SYS_ADMIN). */
+        bool late = c->process->no_new_privileges || keeps_sys_admin(c->process);
+        if (!late && load_seccomp(c, conn, &err) < 0)
+                fail(conn, &err);
+        if (process_set_ids(c->process, NULL, &err) < 0 || process_chdir(c->process, &err) < 0)
+                fail(conn, &err);
+        if (late && load_seccomp(c, conn, &err) < 0)
                 fail(conn, &err);
         if (prepare_fds(3 + a->preserve_fds, &err) < 0)
                 fail(conn, &err);

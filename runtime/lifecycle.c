@@ -19,6 +19,7 @@
 #include "../cgroups/cgroups.h"
 #include "../common/cleanup.h"
 #include "../common/fileutil.h"
+#include "../seccomp/seccomp.h"
 #include "hooks.h"
 #include "log.h"
 #include "sync.h"
@@ -29,6 +30,11 @@ void husk_warn(const char *fmt, ...)
         va_start(ap, fmt);
         log_vmsg(LOG_LEVEL_WARN, fmt, ap);
         va_end(ap);
+}
+
+void husk_warn_str(const char *msg)
+{
+        husk_warn("%s", msg);
 }
 
 int container_config(int dirfd, struct oci_config **cfg, herr_t *err)
@@ -88,6 +94,20 @@ static void close_container(struct opened *o)
         container_state_free(&o->st);
 }
 
+/* config-linux.md listenerPath: the seccomp notify fd with the state. */
+static int send_listener(struct opened *o, const struct oci_config *cfg, int fd, herr_t *err)
+{
+        const struct oci_seccomp *sc = cfg->linux_ ? cfg->linux_->seccomp : NULL;
+        if (!sc || !sc->listener_path)
+                return herr_set(err, 0, "linux.seccomp: a listener fd without listenerPath");
+        _cleanup_free_ char *state = NULL, *doc = NULL;
+        if (state_oci_json(&o->st, "creating", false, &state, err) < 0 ||
+            seccomp_process_state_json(state, o->st.pid, sc->listener_metadata, &doc, err) < 0 ||
+            seccomp_send_listener(sc->listener_path, fd, doc, err) < 0)
+                return herr_prefix(err, "linux.seccomp.listenerPath %s", sc->listener_path);
+        return 0;
+}
+
 static int start_steps(struct opened *o, struct oci_config *cfg, herr_t *err)
 {
         _cleanup_free_ char *json = NULL;
@@ -107,6 +127,10 @@ static int start_steps(struct opened *o, struct oci_config *cfg, herr_t *err)
                         break; /* EOF: the init executed the program */
                 if (m.type == SYNC_ERROR) {
                         herr_set(err, 0, "%s", m.data ? m.data : "container init failed");
+                        sync_msg_free(&m);
+                        return -1;
+                }
+                if (m.type == SYNC_FD && m.fd >= 0 && send_listener(o, cfg, m.fd, err) < 0) {
                         sync_msg_free(&m);
                         return -1;
                 }

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "../spec/version.h"
+#include "../seccomp/seccomp.h"
 #include "cli.h"
+#include "container.h"
 #include "log.h"
 #include "selfexe.h"
 
@@ -122,6 +124,7 @@ int main(int argc, char **argv)
                 log_msg(LOG_LEVEL_ERROR, "%s", err.msg);
                 return EXIT_HUSK_ERROR;
         }
+        seccomp_set_warn(husk_warn_str);
         optind = 1;
         int rc = cmd->run(&c, cargc, cargv, &err);
         if (rc != 0 && err.msg[0])

@@ -213,6 +213,25 @@ static int cap_list(char **names, size_t n, cap_value_t *out, size_t *nout, proc
         return 0;
 }
 
+void process_warn_caps(const struct oci_process *p, process_warn_fn warn)
+{
+        const struct oci_capabilities *c = p->capabilities;
+        if (!c)
+                return;
+        struct { char **v; size_t n; const char *set; } sets[] = {
+                { c->bounding, c->n_bounding, "bounding" },   { c->effective, c->n_effective, "effective" },
+                { c->permitted, c->n_permitted, "permitted" }, { c->inheritable, c->n_inheritable, "inheritable" },
+                { c->ambient, c->n_ambient, "ambient" },
+        };
+        for (size_t s = 0; s < ARRAY_SIZE(sets); s++) {
+                cap_value_t tmp[128];
+                size_t n;
+                herr_t e;
+                if (sets[s].n <= 128)
+                        (void)cap_list(sets[s].v, sets[s].n, tmp, &n, warn, sets[s].set, &e);
+        }
+}
+
 static int set_caps(const struct oci_capabilities *c, process_warn_fn warn, herr_t *err)
 {
         enum { MAXC = 128 };

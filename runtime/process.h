@@ -15,6 +15,10 @@
 
 typedef void (*process_warn_fn)(const char *msg);
 
+/* Report the capabilities of p that husk cannot grant on this host (not in
+ * its own bounding set): they are dropped at exec. */
+void process_warn_caps(const struct oci_process *p, process_warn_fn warn);
+
 int process_set_attrs(const struct oci_process *p, herr_t *err);
 int process_set_ids(const struct oci_process *p, process_warn_fn warn, herr_t *err);
 /* Change to process.cwd, resolved inside the current root without

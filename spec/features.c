@@ -8,6 +8,7 @@
 
 #include "features_probe.h"
 #include "generate_json.h"
+#include "../seccomp/seccomp.h"
 #include "mountopts.h"
 #include "version.h"
 
@@ -84,21 +85,14 @@ static int gen_cgroup(yajl_gen g)
         return st;
 }
 
+/* The seccomp object is seccomp/'s: it knows what libseccomp and the
+ * kernel can do. */
 static int gen_seccomp(yajl_gen g)
 {
-        const char *archs[FEATURES_PROBE_MAX], *supported[FEATURES_PROBE_MAX];
         int st = 0;
 
-        features_seccomp_archs(archs);
-        features_seccomp_supported_flags(supported);
-        JG(st, jg_kmap_open(g, "seccomp"));
-        JG(st, jg_kbool(g, "enabled", true));
-        JG(st, jg_kstrv(g, "actions", features_seccomp_actions));
-        JG(st, jg_kstrv(g, "operators", features_seccomp_operators));
-        JG(st, jg_kstrv(g, "archs", archs));
-        JG(st, jg_kstrv(g, "knownFlags", features_seccomp_known_flags));
-        JG(st, jg_kstrv(g, "supportedFlags", supported));
-        JG(st, (int)yajl_gen_map_close(g));
+        JG(st, jg_str(g, "seccomp"));
+        JG(st, seccomp_features_gen(g));
         return st;
 }
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "generate_json.h"
+#include "../seccomp/seccomp.h"
 #include "version.h"
 
 struct default_mount {
@@ -197,10 +198,10 @@ static int gen_linux(yajl_gen g, bool rootless)
         JG(st, gen_namespaces(g, rootless));
         JG(st, jg_kstrv(g, "maskedPaths", masked_paths));
         JG(st, jg_kstrv(g, "readonlyPaths", readonly_paths));
-        /* The default seccomp profile goes here, one line, once seccomp/
-         * provides a generator that writes the "seccomp" key and object
-         * and returns 0 or a yajl_gen_status, e.g.
-         *   JG(st, seccomp_default_profile_gen(g)); */
+        /* The default seccomp profile of seccomp/ (it assumes the default
+         * capabilities above, which leave out CAP_SYS_ADMIN). */
+        JG(st, jg_str(g, "seccomp"));
+        JG(st, seccomp_default_profile_gen(g));
         JG(st, (int)yajl_gen_map_close(g));
         return st;
 }

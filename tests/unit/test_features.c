@@ -168,25 +168,6 @@ Test(features, seccomp_archs)
         yajl_tree_free(v);
 }
 
-Test(features, seccomp_archs_probe)
-{
-        const char *archs[FEATURES_PROBE_MAX];
-        size_t n = features_seccomp_archs(archs);
-
-        cr_assert_gt(n, 0u);
-        cr_assert_null(archs[n]);
-        for (size_t i = 0; i < n; i++) {
-                char lower[32];
-                size_t j;
-
-                cr_assert_eq(strncmp(archs[i], "SCMP_ARCH_", 10), 0);
-                for (j = 0; archs[i][10 + j]; j++)
-                        lower[j] = (char)tolower((unsigned char)archs[i][10 + j]);
-                lower[j] = '\0';
-                cr_assert_neq(seccomp_arch_resolve_name(lower), 0u, "%s", archs[i]);
-        }
-}
-
 static bool file_starts_with_y(const char *path)
 {
         _cleanup_fclose_ FILE *f = fopen(path, "re");
