@@ -215,7 +215,7 @@ static void gen_mounts(yajl_gen g)
         gen_mount(g, "/dev/shm", "tmpfs", "shm", o_shm);
         gen_mount(g, "/dev/mqueue", "mqueue", "mqueue", o_proc);
         gen_mount(g, "/sys", "sysfs", "sysfs", o_ro);
-        gen_mount(g, "/sys/fs/cgroup", "cgroup", "cgroup", o_cg);
+        gen_mount(g, "/sys/fs/cgroup", "cgroup2", "cgroup", o_cg);
         yajl_gen_array_close(g);
 }
 

@@ -11,6 +11,7 @@
 
 struct cli {
         const char *root;
+        const char *storage;   /* --storage: the image store */
         const char *log_path;
         const char *log_format;
         bool debug;

@@ -14,6 +14,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/fileutil.h"
+#include "../images/images.h"
 #include "../spec/generate.h"
 #include "cli.h"
 #include "state.h"
@@ -208,7 +209,18 @@ static int cmd_features(struct cli *c, int argc, char **argv, herr_t *err)
         return 0;
 }
 
+static int cmd_image(struct cli *c, int argc, char **argv, herr_t *err)
+{
+        if (argc < 2)
+                return cli_usage_error("image", "missing subcommand (import, ls, inspect, rm, prune)", err),
+                       EXIT_HUSK_ERROR;
+        int rc = image_cli(argc - 1, argv + 1, c->storage, err);
+        return rc == 0 ? 0 : EXIT_HUSK_ERROR;
+}
+
 static const struct command table[] = {
+        { "image", "manage the image store: import, ls, inspect, rm, prune",
+          "image import [--name NAME[:TAG]] PATH[:TAG] | ls | inspect REF | rm REF | prune", cmd_image, false },
         { "list", "list containers", "list [--format table|json] [-q]", cmd_list, false },
         { "ps", "list containers (alias of list)", "ps [--format table|json] [-q]", cmd_list, false },
         { "spec", "write a default config.json", "spec [--rootless] [--bundle DIR]", cmd_spec, false },

@@ -19,7 +19,7 @@
 #include "signals.h"
 
 enum { OPT_BUNDLE = 'b', OPT_PIDFILE = 0x100, OPT_CONSOLE, OPT_NOPIVOT, OPT_NOKEYRING, OPT_PRESERVE,
-       OPT_DETACH = 'd', OPT_KEEP, OPT_FORCE = 'f', OPT_ALL = 'a' };
+       OPT_DETACH = 'd', OPT_KEEP, OPT_IMAGE, OPT_NAME, OPT_FORCE = 'f', OPT_ALL = 'a' };
 
 static const struct option create_opts[] = {
         { "bundle", required_argument, NULL, OPT_BUNDLE },
@@ -30,6 +30,8 @@ static const struct option create_opts[] = {
         { "preserve-fds", required_argument, NULL, OPT_PRESERVE },
         { "detach", no_argument, NULL, OPT_DETACH },
         { "keep", no_argument, NULL, OPT_KEEP },
+        { "image", required_argument, NULL, OPT_IMAGE },
+        { "name", required_argument, NULL, OPT_NAME },
         { NULL, 0, NULL, 0 },
 };
 
@@ -53,10 +55,11 @@ static int listen_fds(void)
         return n > 0 && n < 1024 ? (int)n : 0;
 }
 
-int parse_create_args(const char *cmd, int argc, char **argv, struct create_args *a, herr_t *err)
+int parse_create_args(struct cli *c, const char *cmd, int argc, char **argv, struct create_args *a, herr_t *err)
 {
         memset(a, 0, sizeof *a);
         a->o.console_fd = -1;
+        a->img.storage = c->storage;
         const char *bundle = ".";
         int o;
         long v;
@@ -75,15 +78,29 @@ int parse_create_args(const char *cmd, int argc, char **argv, struct create_args
                         break;
                 case OPT_DETACH: a->detach = true; break;
                 case OPT_KEEP: a->keep = true; break;
+                case OPT_IMAGE: a->img.ref = optarg; break;
+                case OPT_NAME: a->img.name = optarg; break;
                 default:
                         return cli_usage_error(cmd, "unknown option or missing value", err);
                 }
         }
-        if (optind != argc - 1)
-                return cli_usage_error(cmd, optind >= argc ? "missing container id" : "too many arguments", err);
-        a->o.id = argv[optind];
-        if (state_check_id(a->o.id, err) < 0)
-                return -1;
+        if (a->img.ref) {
+                if (image_run_args(&a->img, argc, argv, optind, err) < 0 ||
+                    image_run_prepare(&a->img, false, err) < 0)
+                        return -1;
+                a->img_ready = true;
+                a->o.id = a->img.id;
+                a->o.image = a->img.ref;
+                a->o.storage = a->img.storage;
+                bundle = a->img.bundle;
+        } else {
+                if (optind != argc - 1)
+                        return cli_usage_error(cmd, optind >= argc ? "missing container id" : "too many arguments",
+                                               err);
+                a->o.id = argv[optind];
+                if (state_check_id(a->o.id, err) < 0)
+                        return -1;
+        }
         a->bundle_abs = realpath(bundle, NULL);
         if (!a->bundle_abs)
                 return herr_sys(err, "--bundle %s", bundle);
@@ -109,6 +126,11 @@ int parse_create_args(const char *cmd, int argc, char **argv, struct create_args
 
 void free_create_args(struct create_args *a)
 {
+        /* A container that was never created gives its image rootfs back;
+         * a created one does at delete. */
+        if (a->img_ready && !a->created)
+                image_run_release(a->img.storage, a->img.id);
+        image_run_free(&a->img);
         oci_config_free(a->cfg);
         free(a->json);
         free(a->bundle_abs);
@@ -118,14 +140,16 @@ static int cmd_create(struct cli *c, int argc, char **argv, herr_t *err)
 {
         struct create_args a;
         struct container_state st = { 0 };
-        int rc = parse_create_args("create", argc, argv, &a, err);
+        int rc = parse_create_args(c, "create", argc, argv, &a, err);
         if (rc == 0) {
                 a.o.root = c->root;
                 rc = container_create(&a.o, a.cfg, &st, err);
         }
         container_state_free(&st);
+        bool image = a.img.ref != NULL;
+        a.created = rc == 0;
         free_create_args(&a);
-        return rc ? EXIT_HUSK_ERROR : 0;
+        return rc ? (image ? EXIT_ENGINE_ERROR : EXIT_HUSK_ERROR) : 0;
 }
 
 static int one_id(const char *cmd, int argc, char **argv, const char **id, herr_t *err)
@@ -229,12 +253,14 @@ static int cmd_not_supported(struct cli *c, int argc, char **argv, herr_t *err)
 static const struct command table[] = {
         { "create", "create a container from a bundle; its program waits for start",
           "create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--no-pivot]\n"
-          "            [--no-new-keyring] [--preserve-fds N] ID",
+          "            [--no-new-keyring] [--preserve-fds N] ID\n"
+          "       husk create --image REF [--name ID | ID] [--] [CMD ARGS...]",
           cmd_create, true },
         { "start", "run the program of a created container", "start ID", cmd_start, false },
         { "run", "create and start a container; wait for it unless --detach",
           "run [--bundle DIR] [--detach] [--keep] [--pid-file FILE] [--console-socket SOCK]\n"
-          "         [--no-pivot] [--no-new-keyring] [--preserve-fds N] ID",
+          "         [--no-pivot] [--no-new-keyring] [--preserve-fds N] ID\n"
+          "       husk run --image REF [--name ID | ID] [--detach] [--keep] [--] [CMD ARGS...]",
           cmd_run, true },
         { "kill", "send a signal to a container (default TERM)", "kill [--all] ID [SIGNAL]", cmd_kill, false },
         { "delete", "delete a stopped container (--force: any)", "delete [--force] ID", cmd_delete, false },

@@ -91,79 +91,74 @@ static int block_signals(sigset_t *old)
         return signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-int cmd_run(struct cli *c, int argc, char **argv, herr_t *err)
+static int run_foreground(struct cli *c, struct create_args *a, struct container_state *st, herr_t *err)
 {
-        struct create_args a;
-        struct container_state st = { 0 };
-        int rc = parse_create_args("run", argc, argv, &a, err);
-        int exit_code = EXIT_HUSK_ERROR;
-        int pair[2] = { -1, -1 };
-        int sfd = -1;
+        bool tty = a->cfg->process && a->cfg->process->terminal;
+        int pair[2] = { -1, -1 }, master = -1, exit_code = -1;
         sigset_t old;
-        bool created = false;
-        if (rc < 0)
-                goto out;
-        a.o.root = c->root;
-        bool tty = a.cfg->process && a.cfg->process->terminal;
-        if (a.detach && tty && !a.o.console_socket) {
-                herr_set(err, 0, "run --detach: process.terminal is true: --console-socket is required");
-                goto out;
-        }
-        if (!a.detach) {
-                if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
-                        herr_sys(err, "PR_SET_CHILD_SUBREAPER");
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+                return herr_sys(err, "PR_SET_CHILD_SUBREAPER");
+        int sfd = block_signals(&old);
+        if (tty && !a->o.console_socket) {
+                if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+                        herr_sys(err, "socketpair");
                         goto out;
                 }
-                sfd = block_signals(&old);
-                if (tty && !a.o.console_socket) {
-                        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
-                                herr_sys(err, "socketpair");
-                                goto out;
-                        }
-                        a.o.console_fd = pair[1];
-                }
+                a->o.console_fd = pair[1];
         }
-        if (container_create(&a.o, a.cfg, &st, err) < 0)
+        if (container_create(&a->o, a->cfg, st, err) < 0)
                 goto out;
-        created = true;
-        int master = -1;
-        if (pair[0] >= 0) {
-                master = terminal_recv(pair[0], err);
-                if (master < 0)
-                        goto out;
-        }
-        if (container_start(c->root, a.o.id, err) < 0) {
-                if (master >= 0)
-                        close(master);
+        a->created = true;
+        if (pair[0] >= 0 && (master = terminal_recv(pair[0], err)) < 0)
                 goto out;
-        }
-        if (a.detach) {
-                exit_code = 0;
-                created = false;
+        if (container_start(c->root, a->o.id, err) < 0)
                 goto out;
-        }
         struct relay r;
         if (master >= 0)
                 relay_begin(&r, master, err);
-        exit_code = supervise(st.pid, sfd, master >= 0 ? &r : NULL);
-        if (master >= 0) {
+        exit_code = supervise(st->pid, sfd, master >= 0 ? &r : NULL);
+        if (master >= 0)
                 relay_end(&r);
-                close(master);
-        }
-        herr_clear(err);
 out:
-        if (created && !a.keep) {
-                herr_t e2 = { 0 };
-                if (container_delete(c->root, a.o.id, true, &e2) < 0)
-                        log_msg(LOG_LEVEL_WARN, "%s", e2.msg);
-        }
+        if (master >= 0)
+                close(master);
         if (pair[0] >= 0)
                 close(pair[0]);
         if (pair[1] >= 0)
                 close(pair[1]);
         if (sfd >= 0)
                 close(sfd);
-        container_state_free(&st);
-        free_create_args(&a);
         return exit_code;
+}
+
+int cmd_run(struct cli *c, int argc, char **argv, herr_t *err)
+{
+        struct create_args a;
+        struct container_state st = { 0 };
+        int exit_code = -1;
+        if (parse_create_args(c, "run", argc, argv, &a, err) == 0) {
+                a.o.root = c->root;
+                bool tty = a.cfg->process && a.cfg->process->terminal;
+                if (!a.detach) {
+                        exit_code = run_foreground(c, &a, &st, err);
+                } else if (tty && !a.o.console_socket) {
+                        herr_set(err, 0, "run --detach: process.terminal is true: --console-socket is required");
+                } else if (container_create(&a.o, a.cfg, &st, err) == 0) {
+                        a.created = true;
+                        if (container_start(c->root, a.o.id, err) == 0)
+                                exit_code = 0;
+                }
+        }
+        /* A foreground run, or a detached one that failed, is deleted. */
+        if (a.created && (exit_code < 0 || (!a.detach && !a.keep))) {
+                herr_t e2 = { 0 };
+                if (container_delete(c->root, a.o.id, true, &e2) < 0)
+                        log_msg(LOG_LEVEL_WARN, "%s", e2.msg);
+        }
+        container_state_free(&st);
+        bool image = a.img.ref != NULL;
+        free_create_args(&a);
+        if (exit_code >= 0)
+                return exit_code;
+        return image ? EXIT_ENGINE_ERROR : EXIT_HUSK_ERROR;
 }

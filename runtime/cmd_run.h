@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "container.h"
+#include "image_run.h"
 
 struct create_args {
         struct create_opts o;
@@ -12,9 +13,17 @@ struct create_args {
         char *bundle_abs;
         bool detach;
         bool keep;
+        struct image_run img;  /* img.ref set: --image mode */
+        bool img_ready;        /* the image rootfs is mounted */
+        bool created;          /* container_create succeeded: the container
+                                * owns the image rootfs from then on */
 };
 
-int parse_create_args(const char *cmd, int argc, char **argv, struct create_args *a, herr_t *err);
+/* Exit status of husk's own errors in --image mode (like container
+ * engines), distinct from any status of the container. */
+#define EXIT_ENGINE_ERROR 125
+
+int parse_create_args(struct cli *c, const char *cmd, int argc, char **argv, struct create_args *a, herr_t *err);
 void free_create_args(struct create_args *a);
 int cmd_run(struct cli *c, int argc, char **argv, herr_t *err);
 

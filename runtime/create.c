@@ -96,6 +96,7 @@ static int fill_state(struct creation *c, herr_t *err)
         st->owner = strdup(pw ? pw->pw_name : "root");
         st->command = join_args(cfg->process);
         st->image = c->o->image ? strdup(c->o->image) : NULL;
+        st->storage = c->o->storage ? strdup(c->o->storage) : NULL;
         if (cfg->n_annotations) {
                 st->annotations = calloc(cfg->n_annotations, sizeof *st->annotations);
                 if (!st->annotations)

@@ -21,6 +21,7 @@
 #include "../common/fileutil.h"
 #include "../seccomp/seccomp.h"
 #include "hooks.h"
+#include "image_run.h"
 #include "log.h"
 #include "sync.h"
 
@@ -231,6 +232,8 @@ static int destroy(struct opened *o, const char *root, herr_t *err)
                         husk_warn("%s", e3.msg);
         }
         oci_config_free(cfg);
+        if (o->st.image && o->st.storage)
+                image_run_release(o->st.storage, o->st.id);
         return store_remove(root, o->st.id, err);
 }
 

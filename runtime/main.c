@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../images/images.h"
 #include "../spec/version.h"
 #include "../seccomp/seccomp.h"
 #include "cli.h"
@@ -35,6 +36,7 @@ static void print_help(void)
                         printf("  %-10s %s\n", c->name, c->summary);
         printf("\nGlobal options:\n"
                "  --root DIR          state directory (default /run/husk)\n"
+               "  --storage DIR       image store (default /var/lib/husk, or $HUSK_STORAGE)\n"
                "  --log FILE          also write errors and warnings to FILE\n"
                "  --log-format F      text (default) or json\n"
                "  --debug             debug messages\n"
@@ -56,6 +58,7 @@ static int parse_global(int argc, char **argv, struct cli *c, herr_t *err)
 {
         static const struct option opts[] = {
                 { "root", required_argument, NULL, 'r' },
+                { "storage", required_argument, NULL, 'S' },
                 { "log", required_argument, NULL, 'l' },
                 { "log-format", required_argument, NULL, 'f' },
                 { "debug", no_argument, NULL, 'd' },
@@ -71,6 +74,7 @@ static int parse_global(int argc, char **argv, struct cli *c, herr_t *err)
         while ((o = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
                 switch (o) {
                 case 'r': c->root = optarg; break;
+                case 'S': c->storage = optarg; break;
                 case 'l': c->log_path = optarg; break;
                 case 'f': c->log_format = optarg; break;
                 case 'd': c->debug = true; break;
@@ -87,7 +91,9 @@ static int parse_global(int argc, char **argv, struct cli *c, herr_t *err)
 
 int main(int argc, char **argv)
 {
-        struct cli c = { .root = "/run/husk", .log_format = "text", .argv0 = argv };
+        const char *storage = getenv("HUSK_STORAGE");
+        struct cli c = { .root = "/run/husk", .log_format = "text", .argv0 = argv,
+                         .storage = storage && *storage ? storage : IMAGE_DEFAULT_STORAGE };
         herr_t err = { 0 };
         int idx = parse_global(argc, argv, &c, &err);
         if (idx < 0) {

@@ -30,6 +30,7 @@ void container_state_free(struct container_state *s)
         free(s->cgroup);
         free(s->owner);
         free(s->image);
+        free(s->storage);
         free(s->command);
         for (size_t i = 0; i < s->n_annotations; i++) {
                 free(s->annotations[i].key);
@@ -160,6 +161,7 @@ int state_save(int dirfd, const struct container_state *s, herr_t *err)
         G(gkv(g, "cgroup", s->cgroup));
         G(gkv(g, "owner", s->owner));
         G(gkv(g, "image", s->image));
+        G(gkv(g, "storage", s->storage));
         G(gkv(g, "command", s->command));
         G(gstr(g, "vm"));
         G(yajl_gen_bool(g, s->vm));
@@ -238,6 +240,7 @@ int state_load(int dirfd, struct container_state *s, herr_t *err)
         s->cgroup = tree_str(root, "cgroup");
         s->owner = tree_str(root, "owner");
         s->image = tree_str(root, "image");
+        s->storage = tree_str(root, "storage");
         s->command = tree_str(root, "command");
         const char *vp[] = { "vm", NULL };
         s->vm = YAJL_IS_TRUE(yajl_tree_get(root, vp, yajl_t_true));

@@ -25,6 +25,7 @@ struct container_state {
         char *cgroup;          /* absolute cgroup directory, NULL when none */
         char *owner;           /* user name of the creator */
         char *image;           /* image ref when created from one, else NULL */
+        char *storage;         /* the image store holding its rootfs */
         char *command;         /* process.args joined, for `list` */
         bool vm;               /* VM mode */
         struct oci_kv *annotations; size_t n_annotations;
