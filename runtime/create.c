@@ -25,6 +25,7 @@
 #include "../common/fileutil.h"
 #include "../seccomp/seccomp.h"
 #include "process.h"
+#include "rootfs.h"
 #include "hooks.h"
 #include "init.h"
 #include "sync.h"
@@ -385,6 +386,8 @@ int container_create(const struct create_opts *o, struct oci_config *cfg, struct
         if (oci_config_validate_runnable(cfg, err) < 0)
                 return herr_prefix(err, "config.json");
         if (cfg->linux_ && cfg->linux_->seccomp && seccomp_validate(cfg->linux_->seccomp, err) < 0)
+                return herr_prefix(err, "config.json");
+        if (rootfs_check_config(cfg, err) < 0)
                 return herr_prefix(err, "config.json");
         process_warn_caps(cfg->process, husk_warn_str);
         struct creation c = {

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -60,6 +61,19 @@ static int prepare_fds(int keep_from, herr_t *err)
         }
         if (syscall(SYS_close_range, keep_from, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
                 return herr_sys(err, "close_range");
+        return 0;
+}
+
+/* linux.personality: the execution domain of the program (LINUX32 for
+ * 32-bit uname on a 64-bit host). */
+static int set_personality(const struct oci_config *c, herr_t *err)
+{
+        const struct oci_personality *p = c->linux_ ? c->linux_->personality : NULL;
+        if (!p || !p->domain)
+                return 0;
+        unsigned long dom = !strcmp(p->domain, "LINUX32") ? PER_LINUX32 : PER_LINUX;
+        if (personality(dom) < 0)
+                return herr_sys(err, "linux.personality %s", p->domain);
         return 0;
 }
 
@@ -114,7 +128,7 @@ static __attribute__((noreturn)) void stage2_start(struct init_args *a, int conn
                 fail(conn, &err);
         if (late && load_seccomp(c, conn, &err) < 0)
                 fail(conn, &err);
-        if (prepare_fds(3 + a->preserve_fds, &err) < 0)
+        if (set_personality(c, &err) < 0 || prepare_fds(3 + a->preserve_fds, &err) < 0)
                 fail(conn, &err);
         /* Dispositions husk changed (SIGPIPE for hooks) must not reach the
          * program: ignored signals stay ignored across execve. */
