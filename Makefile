@@ -29,13 +29,15 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integration/*.c)
 
+PROBE := build/compare/husk-probe
+
 ifeq ($(V),0)
 Q := @
 endif
 
 .PHONY: FORCE all deps check unit integration demo install bench bench-seccomp clean help rootfs image-busybox bench-images vm-kernel vm-agent vm-tools
 
-all: husk image-busybox
+all: husk image-busybox $(PROBE)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -52,7 +54,7 @@ $(B)/libhusk.a: $(LIB_OBJS) $(B)/sources.list
 
 $(B)/husk: $(B)/runtime/main.o $(B)/libhusk.a
 	$(if $(Q),@echo "  LD    $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 # ./husk is the variant last built (release or SAN=1).
 husk: $(B)/husk
@@ -70,6 +72,11 @@ cgroups-vm: $(B)/cgroups-vm/enforce
 $(B)/cgroups-vm/enforce: $(B)/tests/cgroups-vm/enforce.o $(B)/libhusk.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# husk compare's probe: static, runs in any rootfs and in the VM.
+$(PROBE): compare/probe.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -static -O2 -std=gnu11 -Wall -Wextra -Werror -o $@ $<
 
 # A busybox root filesystem from Debian's busybox-static (offline).
 rootfs: build/rootfs/bin/busybox

@@ -29,6 +29,7 @@ struct command {
 
 const struct command *commands_lifecycle(void);
 const struct command *commands_info(void);
+const struct command *commands_compare(void);
 
 /* Parse an integer option value; err names the flag. */
 int cli_int(const char *flag, const char *val, long min, long max, long *out, herr_t *err);

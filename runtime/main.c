@@ -11,6 +11,7 @@
 #include "../images/images.h"
 #include "../spec/version.h"
 #include "../seccomp/seccomp.h"
+#include "../common/cleanup.h"
 #include "cli.h"
 #include "container.h"
 #include "log.h"
@@ -18,8 +19,8 @@
 
 static const struct command *find_command(const char *name)
 {
-        const struct command *tables[] = { commands_lifecycle(), commands_info() };
-        for (size_t t = 0; t < 2; t++)
+        const struct command *tables[] = { commands_lifecycle(), commands_info(), commands_compare() };
+        for (size_t t = 0; t < ARRAY_SIZE(tables); t++)
                 for (const struct command *c = tables[t]; c->name; c++)
                         if (!strcmp(c->name, name))
                                 return c;
@@ -30,8 +31,8 @@ static void print_help(void)
 {
         printf("husk — a daemonless OCI container runtime\n\n"
                "Usage: husk [global options] COMMAND [options] [arguments]\n\nCommands:\n");
-        const struct command *tables[] = { commands_lifecycle(), commands_info() };
-        for (size_t t = 0; t < 2; t++)
+        const struct command *tables[] = { commands_lifecycle(), commands_info(), commands_compare() };
+        for (size_t t = 0; t < ARRAY_SIZE(tables); t++)
                 for (const struct command *c = tables[t]; c->name; c++)
                         printf("  %-10s %s\n", c->name, c->summary);
         printf("\nGlobal options:\n"
