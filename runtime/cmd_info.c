@@ -210,7 +210,6 @@ static int cmd_features(struct cli *c, int argc, char **argv, herr_t *err)
 
 static const struct command table[] = {
         { "list", "list containers", "list [--format table|json] [-q]", cmd_list, false },
-        { "ps", "list containers (alias of list)", "ps [--format table|json] [-q]", cmd_list, false },
         { "spec", "write a default config.json", "spec [--rootless] [--bundle DIR]", cmd_spec, false },
         { "features", "print the features husk supports (JSON)", "features", cmd_features, false },
         { NULL, NULL, NULL, NULL, false },

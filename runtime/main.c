@@ -17,8 +17,8 @@
 
 static const struct command *find_command(const char *name)
 {
-        const struct command *tables[] = { commands_lifecycle(), commands_info() };
-        for (size_t t = 0; t < 2; t++)
+        const struct command *tables[] = { commands_lifecycle(), commands_info(), commands_exec(), commands_dropin() };
+        for (size_t t = 0; t < 4; t++)
                 for (const struct command *c = tables[t]; c->name; c++)
                         if (!strcmp(c->name, name))
                                 return c;
@@ -29,8 +29,8 @@ static void print_help(void)
 {
         printf("husk — a daemonless OCI container runtime\n\n"
                "Usage: husk [global options] COMMAND [options] [arguments]\n\nCommands:\n");
-        const struct command *tables[] = { commands_lifecycle(), commands_info() };
-        for (size_t t = 0; t < 2; t++)
+        const struct command *tables[] = { commands_lifecycle(), commands_info(), commands_exec(), commands_dropin() };
+        for (size_t t = 0; t < 4; t++)
                 for (const struct command *c = tables[t]; c->name; c++)
                         printf("  %-10s %s\n", c->name, c->summary);
         printf("\nGlobal options:\n"
