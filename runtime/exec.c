@@ -337,13 +337,19 @@ int container_exec(const struct exec_opts *o, struct oci_process *p, herr_t *err
                 herr_set(err, ESRCH, "container '%s' is not running", o->id);
                 goto out;
         }
-        if (ns_open_of_pid(st.pid, ns, err) < 0)
+        if (ns_open_of_pid(st.pid, ns, err) < 0) {
+                if (!pid_alive(st.pid, st.pid_start))
+                        herr_set(err, ESRCH, "container '%s' is not running", o->id);
                 goto out;
+        }
         char path[64];
         snprintf(path, sizeof path, "/proc/%d/root", (int)st.pid);
         rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0) {
-                herr_sys(err, "%s", path);
+                if (errno == ENOENT || !pid_alive(st.pid, st.pid_start))
+                        herr_set(err, ESRCH, "container '%s' is not running", o->id);
+                else
+                        herr_sys(err, "%s", path);
                 goto out;
         }
         if (!pid_alive(st.pid, st.pid_start)) {
