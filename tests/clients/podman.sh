@@ -27,9 +27,13 @@ cleanup() {
         for pid in $(pgrep -f -- "$T/" 2>/dev/null); do
                 [ "$pid" != $$ ] && kill -9 "$pid" 2>/dev/null
         done
-        for id in $("$HUSK" --root "$T/run/runtime" list -q 2>/dev/null); do
-                "$HUSK" --root "$T/run/runtime" delete --force "$id" >/dev/null 2>&1
-        done
+        # podman runs husk with its default --root: only containers whose
+        # bundle is under $T are ours.
+        "$HUSK" list --format json 2>/dev/null | python3 -c '
+import json, sys
+for c in json.load(sys.stdin) or []:
+        if c.get("bundle", "").startswith(sys.argv[1] + "/"):
+                print(c["id"])' "$T" | while read -r id; do "$HUSK" delete --force "$id" >/dev/null 2>&1; done
         grep -o " $T[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
         rm -rf "$T"
 }
