@@ -114,9 +114,16 @@ unit: husk $(B)/unit-tests
 integration: husk rootfs $(AGENT) $(B)/integration-tests
 	$(Q)HUSK=$(CURDIR)/husk HUSK_ROOTFS=$(CURDIR)/build/rootfs $(B)/integration-tests --jobs 2
 
+# Real clients (containerd, podman+conmon), the replay of their recorded
+# command lines (tests/clients/fixtures) and husk's drop-in commands.
+# RECORD=1 rewrites the fixtures.
+.PHONY: clients
+clients: husk rootfs
+	$(Q)HUSK=$(CURDIR)/husk HUSK_ROOTFS=$(CURDIR)/build/rootfs bash tests/clients/run.sh
+
 # The README's test command: deps, build, every test.
 check: deps
-	$(Q)$(MAKE) --no-print-directory unit integration
+	$(Q)$(MAKE) --no-print-directory unit integration clients
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory husk rootfs
