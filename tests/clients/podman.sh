@@ -33,7 +33,7 @@ cleanup() {
 import json, sys
 for c in json.load(sys.stdin) or []:
         if c.get("bundle", "").startswith(sys.argv[1] + "/"):
-                print(c["id"])' "$T" | while read -r id; do "$HUSK" delete --force "$id" >/dev/null 2>&1; done
+                print(c["id"])' "$T" 2>/dev/null | while read -r id; do "$HUSK" delete --force "$id" >/dev/null 2>&1; done
         grep -o " $T[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
         rm -rf "$T"
 }
