@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
@@ -120,6 +122,86 @@ static void proc_ids(pid_t pid, unsigned *uid, int *ppid)
         fclose(f);
 }
 
+/* runc's table: the host's `ps` (default -ef, or the ps options after
+ * the id) filtered to the rows whose PID column is one of pids. Returns 1
+ * when ps cannot be run (the caller prints its own table). */
+static int host_ps(char **ps_args, int n_args, const pid_t *pids, size_t n, herr_t *err)
+{
+        char *args[64] = { "ps" };
+        int na = 1;
+        if (n_args == 0)
+                args[na++] = "-ef";
+        for (int i = 0; i < n_args && na < 63; i++)
+                args[na++] = ps_args[i];
+        args[na] = NULL;
+        int pfd[2];
+        if (pipe2(pfd, O_CLOEXEC) < 0)
+                return herr_sys(err, "ps: pipe");
+        pid_t child = fork();
+        if (child < 0) {
+                close(pfd[0]);
+                close(pfd[1]);
+                return herr_sys(err, "ps: fork");
+        }
+        if (child == 0) {
+                dup2(pfd[1], 1);
+                dup2(pfd[1], 2);
+                execvp("ps", args);
+                _exit(127);
+        }
+        close(pfd[1]);
+        FILE *f = fdopen(pfd[0], "r");
+        if (!f) {
+                close(pfd[0]);
+                waitpid(child, NULL, 0);
+                return herr_sys(err, "ps");
+        }
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t len;
+        int pid_col = -1, rc = 0;
+        bool header = true;
+        _cleanup_free_ char *out = NULL;
+        size_t out_len = 0;
+        FILE *mem = open_memstream(&out, &out_len);
+        while (mem && (len = getline(&line, &cap, f)) > 0) {
+                char copy[4096];
+                snprintf(copy, sizeof copy, "%s", line);
+                int col = 0;
+                char *save = NULL;
+                bool match = false;
+                for (char *tok = strtok_r(copy, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save), col++) {
+                        if (header && !strcmp(tok, "PID"))
+                                pid_col = col;
+                        if (!header && col == pid_col) {
+                                char *end;
+                                long v = strtol(tok, &end, 10);
+                                for (size_t i = 0; !*end && i < n; i++)
+                                        match |= pids[i] == v;
+                        }
+                }
+                if (header || match)
+                        fputs(line, mem);
+                header = false;
+        }
+        free(line);
+        fclose(f);
+        if (mem)
+                fclose(mem);
+        int st = 0;
+        while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+                ;
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 127 && n_args == 0)
+                return 1;
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+                rc = herr_set(err, 0, "ps: the host's ps failed: %.200s", out ? out : "");
+        else if (pid_col < 0)
+                rc = herr_set(err, 0, "ps: the output of the host's ps has no PID column");
+        else
+                fwrite(out, 1, out_len, stdout);
+        return rc;
+}
+
 static int cmd_ps(struct cli *c, int argc, char **argv, herr_t *err)
 {
         static const struct option opts[] = {
@@ -166,6 +248,11 @@ static int cmd_ps(struct cli *c, int argc, char **argv, herr_t *err)
                         printf("%s%d", i ? "," : "", (int)pids[i]);
                 printf("]\n");
         } else {
+                int r = host_ps(argv + optind + 1, argc - optind - 1, pids, n, err);
+                if (r <= 0) {
+                        rc = r < 0 ? EXIT_HUSK_ERROR : 0;
+                        goto out;
+                }
                 printf("%-8s %-8s %-8s %s\n", "UID", "PID", "PPID", "CMD");
                 for (size_t i = 0; i < n; i++) {
                         char cmd[512];
@@ -656,7 +743,7 @@ out:
 }
 
 static const struct command table[] = {
-        { "ps", "processes of a container (without ID: alias of list)", "ps [--format table|json] ID", cmd_ps,
+        { "ps", "processes of a container (without ID: alias of list)", "ps [--format table|json] ID [PS OPTIONS]", cmd_ps,
           false },
         { "pause", "freeze every process of a container", "pause ID", cmd_pause, false },
         { "resume", "thaw a paused container", "resume ID", cmd_resume, false },
