@@ -22,6 +22,7 @@
 #include "../common/fileutil.h"
 #include "cli.h"
 #include "container.h"
+#include "exec.h"
 
 struct opened {
         int dirfd;
@@ -389,7 +390,7 @@ static int cmd_update(struct cli *c, int argc, char **argv, herr_t *err)
         if (val[U_RES]) {
                 int r = !strcmp(val[U_RES], "-") ? read_fd(0, 4u << 20, &res_json, &res_len, err)
                                                   : read_file(val[U_RES], 4u << 20, &res_json, &res_len, err);
-                if (r < 0)
+                if (r < 0 || json_one_object(res_json, res_len, "linux.resources", err) < 0)
                         return herr_prefix(err, "update --resources"), EXIT_HUSK_ERROR;
         }
         char flags[2048];

@@ -32,6 +32,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <yajl/yajl_tree.h>
 
 #include "../cgroups/cgroups.h"
 #include "../common/cleanup.h"
@@ -45,8 +46,29 @@
 #include "sync.h"
 #include "terminal.h"
 
+int json_one_object(const char *json, size_t len, const char *what, herr_t *err)
+{
+        _cleanup_free_ char *copy = strndup(json, len);
+        if (!copy)
+                return herr_set(err, ENOMEM, "%s", what);
+        char msg[256] = "";
+        yajl_val v = yajl_tree_parse(copy, msg, sizeof msg);
+        if (!v) {
+                msg[strcspn(msg, "\n")] = 0;
+                return herr_set(err, 0, "%s: invalid JSON%s%s", what, msg[0] ? ": " : "", msg);
+        }
+        bool ok = YAJL_IS_OBJECT(v);
+        yajl_tree_free(v);
+        if (!ok)
+                return herr_set(err, 0, "%s: expected a JSON object", what);
+        return 0;
+}
+
 int exec_parse_process(const char *json, size_t len, struct oci_config **holder, herr_t *err)
 {
+        *holder = NULL;
+        if (json_one_object(json, len, "process", err) < 0)
+                return -1;
         static const char pre[] = "{\"ociVersion\":\"1.0.2\",\"process\":";
         size_t n = sizeof pre - 1 + len + 2;
         _cleanup_free_ char *doc = malloc(n + 1);

@@ -24,6 +24,10 @@ struct exec_opts {
  * Returns -1 with err on failure before p runs. */
 int container_exec(const struct exec_opts *o, struct oci_process *p, herr_t *err);
 
+/* Check that json is exactly one JSON object (no trailing data); err
+ * starts with what. */
+int json_one_object(const char *json, size_t len, const char *what, herr_t *err);
+
 /* Parse a process.json document (the "process" object of config.md). */
 int exec_parse_process(const char *json, size_t len, struct oci_config **holder, herr_t *err);
 
