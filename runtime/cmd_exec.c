@@ -3,6 +3,9 @@
  * cwd, user, capabilities... replaced or extended by the flags, as runc
  * does. */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -107,6 +110,110 @@ static int parse_u32(const char *flag, const char *s, uint32_t *out, herr_t *err
         return 0;
 }
 
+static bool numeric(const char *s)
+{
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (*s < '0' || *s > '9')
+                        return false;
+        return true;
+}
+
+/* Look name (or number) up in the container's etc/passwd or etc/group,
+ * resolved inside its root. Fields: 0 name, 2 id, 3 primary gid. Returns
+ * 1 when found, 0 when not, -1 on error. */
+static int lookup_db(int rootfd, const char *db, const char *name, uint32_t *id, uint32_t *gid, herr_t *err)
+{
+        struct open_how how = { .flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+        int fd = (int)syscall(SYS_openat2, rootfd, db, &how, sizeof how);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : herr_sys(err, "the container's /%s", db);
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        int rc = read_fd(fd, 4u << 20, &text, &len, err);
+        close(fd);
+        if (rc < 0)
+                return -1;
+        for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *f[4] = { 0 };
+                char *p = line;
+                for (int i = 0; i < 4 && p; i++) {
+                        f[i] = p;
+                        p = strchr(p, ':');
+                        if (p)
+                                *p++ = 0;
+                }
+                if (!f[2] || !numeric(f[2]) || (strcmp(f[0], name) && strcmp(f[2], name)))
+                        continue;
+                *id = (uint32_t)strtoul(f[2], NULL, 10);
+                if (gid && f[3] && numeric(f[3]))
+                        *gid = (uint32_t)strtoul(f[3], NULL, 10);
+                return 1;
+        }
+        return 0;
+}
+
+/* --user USER[:GROUP] with names resolved in the container (runc). */
+static int resolve_user(const char *root, const char *id, const char *spec, struct oci_process *p, herr_t *err)
+{
+        char user[256], *group = NULL;
+        snprintf(user, sizeof user, "%s", spec);
+        char *colon = strchr(user, ':');
+        if (colon) {
+                *colon = 0;
+                group = colon + 1;
+        }
+        if (!*user)
+                return herr_set(err, 0, "exec --user '%s': expected USER[:GROUP]", spec);
+        int rootfd = -1, rc = -1;
+        {
+                _cleanup_close_ int dirfd = store_open(root, id, LOCK_SH, err);
+                struct container_state st = { 0 };
+                if (dirfd < 0 || state_load(dirfd, &st, err) < 0)
+                        return -1;
+                char path[64];
+                snprintf(path, sizeof path, "/proc/%d/root", (int)st.pid);
+                rootfd = pid_alive(st.pid, st.pid_start) ? open(path, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+                container_state_free(&st);
+                if (rootfd < 0)
+                        return herr_set(err, 0, "exec --user %s: container '%s' is not running", spec, id);
+        }
+        uint32_t gid = 0;
+        int found = lookup_db(rootfd, "etc/passwd", user, &p->user.uid, &gid, err);
+        if (found < 0)
+                goto out;
+        if (!found) {
+                if (!numeric(user)) {
+                        herr_set(err, 0, "exec --user %s: no user '%s' in the container's /etc/passwd", spec, user);
+                        goto out;
+                }
+                if (parse_u32("--user", user, &p->user.uid, err) < 0)
+                        goto out;
+                gid = 0;
+        }
+        p->user.gid = gid;
+        if (group) {
+                if (numeric(group)) {
+                        if (parse_u32("--user", group, &p->user.gid, err) < 0)
+                                goto out;
+                } else {
+                        int g = lookup_db(rootfd, "etc/group", group, &p->user.gid, NULL, err);
+                        if (g <= 0) {
+                                if (g == 0)
+                                        herr_set(err, 0, "exec --user %s: no group '%s' in the container's /etc/group",
+                                                 spec, group);
+                                goto out;
+                        }
+                }
+        }
+        rc = 0;
+out:
+        if (rootfd >= 0)
+                close(rootfd);
+        return rc;
+}
+
 static int apply_flags(struct oci_process *p, const struct exec_flags *f, int nargs, char **args, herr_t *err)
 {
         if (nargs > 0) {
@@ -130,16 +237,6 @@ static int apply_flags(struct oci_process *p, const struct exec_flags *f, int na
                         return herr_set(err, 0, "exec --cwd %s: must be an absolute path", f->cwd);
                 free(p->cwd);
                 p->cwd = strdup(f->cwd);
-        }
-        if (f->user) {
-                char buf[64];
-                snprintf(buf, sizeof buf, "%s", f->user);
-                char *colon = strchr(buf, ':');
-                if (colon)
-                        *colon = 0;
-                if (parse_u32("--user", buf, &p->user.uid, err) < 0 ||
-                    (colon && parse_u32("--user", colon + 1, &p->user.gid, err) < 0))
-                        return herr_prefix(err, "exec (user names are not supported, use UID[:GID])");
         }
         if (f->n_gids) {
                 uint32_t *g = calloc(f->n_gids, sizeof *g);
@@ -263,6 +360,8 @@ static int cmd_exec(struct cli *c, int argc, char **argv, herr_t *err)
                 cfg->process->terminal = false;
         }
         int rc = apply_flags(cfg->process, &f, argc - optind, argv + optind, err);
+        if (rc == 0 && f.user)
+                rc = resolve_user(c->root, o.id, f.user, cfg->process, err);
         if (rc == 0)
                 rc = container_exec(&o, cfg->process, err);
         oci_config_free(cfg);
@@ -272,7 +371,7 @@ static int cmd_exec(struct cli *c, int argc, char **argv, herr_t *err)
 static const struct command table[] = {
         { "exec", "run a new process in a running container",
           "exec [--process FILE | ARGS...] [--detach] [--pid-file FILE] [--console-socket SOCK] [--tty]\n"
-          "          [--cwd DIR] [--env K=V]... [--user UID[:GID]] [--additional-gids GID]... [--cap CAP]...\n"
+          "          [--cwd DIR] [--env K=V]... [--user USER[:GROUP]] [--additional-gids GID]... [--cap CAP]...\n"
           "          [--no-new-privs] [--preserve-fds N] [--apparmor P] [--process-label L] ID [ARGS...]",
           cmd_exec, true },
         { NULL, NULL, NULL, NULL, false },

@@ -48,6 +48,10 @@ fds=$("${H[@]}" exec $c1 sh -c 'ls /proc/$$/fd; true' | tr '\n' ' ')
 [ "$fds" = "0 1 2 " ] || fail "exec: the process has fds '$fds'"
 [ "$("${H[@]}" exec --cwd /etc -e FOO=bar -u 1000:1001 --additional-gids 5 $c1 sh -c 'echo $(pwd) $FOO $(id -u) $(id -g) $(id -G)')" = \
   "/etc bar 1000 1001 1001 5" ] || fail "exec --cwd/--env/--user/--additional-gids"
+[ "$("${H[@]}" exec -u nobody $c1 sh -c 'echo $(id -u) $(id -g)')" = "65534 65534" ] || fail "exec -u nobody"
+[ "$("${H[@]}" exec -u daemon:nogroup $c1 sh -c 'echo $(id -u) $(id -g)')" = "1 65534" ] || fail "exec -u daemon:nogroup"
+[ "$("${H[@]}" exec -u 1 $c1 sh -c 'echo $(id -u) $(id -g)')" = "1 1" ] || fail "exec -u 1 (gid from passwd)"
+expect_fail "exec -u unknown name" "no user 'nosuchuser'" "${H[@]}" exec -u nosuchuser $c1 true
 eff=$("${H[@]}" exec --cap CAP_SYS_ADMIN $c1 grep CapEff /proc/self/status | awk '{print $2}')
 (( (0x$eff >> 21) & 1 )) || fail "exec --cap CAP_SYS_ADMIN: CapEff $eff"
 cat > "$T/p.json" <<'EOJ'
