@@ -54,6 +54,19 @@ fds=$("${H[@]}" exec $c1 sh -c 'ls /proc/$$/fd; true' | tr '\n' ' ')
 expect_fail "exec -u unknown name" "no user 'nosuchuser'" "${H[@]}" exec -u nosuchuser $c1 true
 eff=$("${H[@]}" exec --cap CAP_SYS_ADMIN $c1 grep CapEff /proc/self/status | awk '{print $2}')
 (( (0x$eff >> 21) & 1 )) || fail "exec --cap CAP_SYS_ADMIN: CapEff $eff"
+echo preserved > "$T/fd3"
+[ "$("${H[@]}" exec --preserve-fds 1 $c1 sh -c 'cat <&3' 3< "$T/fd3")" = preserved ] || fail "exec --preserve-fds 1"
+"${H[@]}" exec $c1 sleep 100 &
+epid=$!
+sleep 0.5
+kill -TERM $epid
+wait $epid; rc=$?
+[ $rc = 143 ] || fail "exec: SIGTERM not forwarded (status $rc, expected 143)"
+if command -v script >/dev/null; then
+        out=$(script -qec "${H[*]} exec -t $c1 sh -c 'tty; exit 6'" /dev/null </dev/null); rc=$?
+        echo "$out" | grep -q /dev/pts/ || fail "exec -t: no pty ('$out')"
+        [ $rc = 6 ] || fail "exec -t: status $rc, expected 6"
+fi
 cat > "$T/p.json" <<'EOJ'
 {"terminal": false, "user": {"uid": 0, "gid": 0}, "args": ["sh", "-c", "exit 4"], "env": ["PATH=/bin"], "cwd": "/"}
 EOJ
