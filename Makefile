@@ -119,7 +119,7 @@ integration: husk rootfs $(AGENT) $(B)/integration-tests
 # RECORD=1 rewrites the fixtures.
 .PHONY: clients
 clients: husk rootfs
-	$(Q)HUSK=$(CURDIR)/husk HUSK_ROOTFS=$(CURDIR)/build/rootfs bash tests/clients/run.sh
+	$(Q)RECORD=$(RECORD) HUSK=$(CURDIR)/husk HUSK_ROOTFS=$(CURDIR)/build/rootfs bash tests/clients/run.sh
 
 # The README's test command: deps, build, every test.
 check: deps
