@@ -86,6 +86,16 @@ echo "$out" | grep -q '^/dev/pts/' || fail "podman exec -t: no pty ('$out')"
 [ "$("${P[@]}" inspect -f '{{.State.ExitCode}}' husk-p2)" = 137 ] || fail "stop: exit code not 137"
 "${P[@]}" rm husk-p2 >/dev/null || fail "podman rm"
 
+echo "podman: --pid host (kill --all), update"
+"${P[@]}" run -d --network none --pid host --name husk-p4 "$IMG" sleep 1000 </dev/null >/dev/null || fail "podman run -d --pid host"
+# This host has no v2 memory controller: husk must refuse with its name,
+# or succeed where the controller exists.
+if ! "${P[@]}" update --memory 64m husk-p4 > "$T/upd" 2>&1; then
+        grep -q "memory" "$T/upd" || fail "podman update: unclear error '$(cat "$T/upd")'"
+fi
+"${P[@]}" stop -t 1 husk-p4 >/dev/null || fail "podman stop (--pid host)"
+"${P[@]}" rm husk-p4 >/dev/null || fail "podman rm (--pid host)"
+
 echo "podman: -t"
 if command -v script >/dev/null; then
         out=$(script -qec "${P[*]} run --rm -t --network none $IMG sh -c 'tty; exit 7'" /dev/null </dev/null)
@@ -98,7 +108,7 @@ fi
 
 [ -s "$T/argv.log" ] || fail "the wrapper recorded nothing"
 if [ -n "$REC" ]; then
-        normalize "$T/argv.log" husk-p2 > "$REC/podman.argv"
+        normalize "$T/argv.log" husk-p2 husk-p4 > "$REC/podman.argv"
         note "recorded $(wc -l < "$REC/podman.argv") command lines in $REC/podman.argv"
 fi
 echo "PASS: podman"
