@@ -129,10 +129,17 @@ integration: husk rootfs build/busybox-oci/index.json $(AGENT) $(B)/integration-
 build/data/kernel/current/vmlinux: vm/fetch-kernel.sh
 	$(Q)sh vm/fetch-kernel.sh $(CURDIR)/build/data
 
+# Real clients (containerd, podman+conmon), the replay of their recorded
+# command lines (tests/clients/fixtures) and husk's drop-in commands.
+# RECORD=1 rewrites the fixtures.
+.PHONY: clients
+clients: husk rootfs
+	$(Q)RECORD=$(RECORD) HUSK=$(CURDIR)/husk HUSK_ROOTFS=$(CURDIR)/build/rootfs bash tests/clients/run.sh
+
 # The README's test command: deps, build, every test.
 check: deps
 	$(Q)$(MAKE) --no-print-directory husk rootfs build/data/kernel/current/vmlinux
-	$(Q)$(MAKE) --no-print-directory unit integration
+	$(Q)$(MAKE) --no-print-directory unit integration clients
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory husk rootfs image-busybox

@@ -30,6 +30,8 @@ struct command {
 const struct command *commands_lifecycle(void);
 const struct command *commands_info(void);
 const struct command *commands_compare(void);
+const struct command *commands_exec(void);   /* cmd_exec.c */
+const struct command *commands_dropin(void); /* cmd_dropin.c: ps ID, pause, resume, update, events */
 
 /* Parse an integer option value; err names the flag. */
 int cli_int(const char *flag, const char *val, long min, long max, long *out, herr_t *err);

@@ -134,7 +134,8 @@ static int cmd_list(struct cli *c, int argc, char **argv, herr_t *err)
         size_t n;
         if (collect(c->root, &rows, &n, err) < 0)
                 return EXIT_HUSK_ERROR;
-        qsort(rows, n, sizeof *rows, cmp_rows);
+        if (n)
+                qsort(rows, n, sizeof *rows, cmp_rows);
         if (quiet) {
                 for (size_t i = 0; i < n; i++)
                         printf("%s\n", rows[i].st.id);
@@ -222,7 +223,6 @@ static const struct command table[] = {
         { "image", "manage the image store: import, ls, inspect, rm, prune",
           "image import [--name NAME[:TAG]] PATH[:TAG] | ls | inspect REF | rm REF | prune", cmd_image, false },
         { "list", "list containers", "list [--format table|json] [-q]", cmd_list, false },
-        { "ps", "list containers (alias of list)", "ps [--format table|json] [-q]", cmd_list, false },
         { "spec", "write a default config.json", "spec [--rootless] [--bundle DIR]", cmd_spec, false },
         { "features", "print the features husk supports (JSON)", "features", cmd_features, false },
         { NULL, NULL, NULL, NULL, false },

@@ -213,6 +213,13 @@ static int cmd_delete(struct cli *c, int argc, char **argv, herr_t *err)
         const char *id = NULL;
         if (one_id("delete", argc, argv, &id, err) < 0)
                 return EXIT_HUSK_ERROR;
+        /* runc: delete --force of a container that does not exist succeeds
+         * (the shims call it again after delete). */
+        char dpath[PATH_MAX];
+        if (force && state_check_id(id, err) == 0 &&
+            snprintf(dpath, sizeof dpath, "%s/%s", c->root, id) < (int)sizeof dpath &&
+            access(dpath, F_OK) < 0 && errno == ENOENT)
+                return 0;
         return container_delete(c->root, id, force, err) < 0 ? EXIT_HUSK_ERROR : 0;
 }
 

@@ -17,11 +17,14 @@
 #include "log.h"
 #include "selfexe.h"
 
+static const struct command *(*const command_tables[])(void) = {
+        commands_lifecycle, commands_info, commands_exec, commands_dropin, commands_compare,
+};
+
 static const struct command *find_command(const char *name)
 {
-        const struct command *tables[] = { commands_lifecycle(), commands_info(), commands_compare() };
-        for (size_t t = 0; t < ARRAY_SIZE(tables); t++)
-                for (const struct command *c = tables[t]; c->name; c++)
+        for (size_t t = 0; t < ARRAY_SIZE(command_tables); t++)
+                for (const struct command *c = command_tables[t](); c->name; c++)
                         if (!strcmp(c->name, name))
                                 return c;
         return NULL;
@@ -31,9 +34,8 @@ static void print_help(void)
 {
         printf("husk — a daemonless OCI container runtime\n\n"
                "Usage: husk [global options] COMMAND [options] [arguments]\n\nCommands:\n");
-        const struct command *tables[] = { commands_lifecycle(), commands_info(), commands_compare() };
-        for (size_t t = 0; t < ARRAY_SIZE(tables); t++)
-                for (const struct command *c = tables[t]; c->name; c++)
+        for (size_t t = 0; t < ARRAY_SIZE(command_tables); t++)
+                for (const struct command *c = command_tables[t](); c->name; c++)
                         printf("  %-10s %s\n", c->name, c->summary);
         printf("\nGlobal options:\n"
                "  --root DIR          state directory (default /run/husk)\n"

@@ -185,6 +185,11 @@ static int do_mount(const struct oci_mount *m, size_t idx, int rootfd, const cha
                 }
         } else {
                 const char *type = m->type ? m->type : "none";
+                /* husk manages cgroup v2 only: a "cgroup" mount (what
+                 * clients ask for on v1 hosts) is the v2 hierarchy, as runc
+                 * does on unified hosts. */
+                if (!strcmp(type, "cgroup"))
+                        type = "cgroup2";
                 if (mount(src, tpath, type, p.flags, p.data[0] ? p.data : NULL) < 0)
                         return herr_sys(err, "mounts[%zu]: mount %s (%s) on %s", idx, src, type,
                                         m->destination);
