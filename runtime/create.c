@@ -378,11 +378,26 @@ static void undo(struct creation *c)
                 husk_warn("%s", e2.msg);
 }
 
+/* sethostname without a uts namespace would rename the host (runc refuses
+ * this too). */
+static int check_uts(const struct oci_config *cfg, herr_t *err)
+{
+        const char *what = cfg->hostname && *cfg->hostname       ? "hostname"
+                           : cfg->domainname && *cfg->domainname ? "domainname"
+                                                                 : NULL;
+        if (what && !oci_config_namespace(cfg, OCI_NS_UTS))
+                return herr_set(err, 0, "config.json: %s is set but linux.namespaces has no uts namespace "
+                                "(it would change the host's)", what);
+        return 0;
+}
+
 int container_create(const struct create_opts *o, struct oci_config *cfg, struct container_state *st,
                      herr_t *err)
 {
         if (oci_config_validate_runnable(cfg, err) < 0)
                 return herr_prefix(err, "config.json");
+        if (check_uts(cfg, err) < 0)
+                return -1;
         if (cfg->linux_ && cfg->linux_->seccomp && seccomp_validate(cfg->linux_->seccomp, err) < 0)
                 return herr_prefix(err, "config.json");
         process_warn_caps(cfg->process, husk_warn_str);
