@@ -22,6 +22,7 @@ char h_root[PATH_MAX + 8];
 static char husk_abs[PATH_MAX], rootfs_abs[PATH_MAX];
 static int mountinfo_at_setup;
 static int bundle_seq;
+static char hostname_at_setup[256];
 
 const char *h_husk(void)
 {
@@ -60,6 +61,7 @@ void h_setup(void)
         cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
         signal(SIGPIPE, SIG_IGN);
         mountinfo_at_setup = h_mountinfo_lines();
+        gethostname(hostname_at_setup, sizeof hostname_at_setup);
         bundle_seq = 0;
 }
 
@@ -171,6 +173,9 @@ const char *h_bundle(const struct h_cfg *c)
         if (c->raw) {
                 json = strdup(c->raw);
         } else {
+                const char *hostname = c->hostname;
+                if (!hostname && (!c->namespaces || strstr(c->namespaces, "\"uts\"")))
+                        hostname = "husk-test";
                 char mounts[8192];
                 if (c->mounts)
                         snprintf(mounts, sizeof mounts, "%s", c->mounts);
@@ -180,9 +185,9 @@ const char *h_bundle(const struct h_cfg *c)
                 cr_assert(asprintf(&json,
                                    "{\"ociVersion\":\"1.0.2\",\n"
                                    "\"process\":{\"terminal\":%s,\"user\":%s,\"args\":%s,\"env\":%s,\"cwd\":\"%s\"%s},\n"
-                                   "\"root\":{\"path\":\"%s\",\"readonly\":%s},\n"
-                                   "\"hostname\":\"%s\",\n"
-                                   "\"mounts\":%s,\n"
+                                   "\"root\":{\"path\":\"%s\",\"readonly\":%s}"
+                                   "%s%s%s"
+                                   ",\n\"mounts\":%s,\n"
                                    "\"linux\":{\"namespaces\":%s%s}%s}\n",
                                    c->terminal ? "true" : "false",
                                    c->user ? c->user : "{\"uid\":0,\"gid\":0}",
@@ -191,7 +196,9 @@ const char *h_bundle(const struct h_cfg *c)
                                    c->process_extra ? c->process_extra : "",
                                    c->root_path ? c->root_path : rootfs_abs,
                                    c->writable_root ? "false" : "true",
-                                   c->hostname ? c->hostname : "husk-test", mounts,
+                                   /* no uts namespace: no hostname (it would be the host's) */
+                                   hostname ? ",\"hostname\":\"" : "", hostname ? hostname : "",
+                                   hostname ? "\"" : "", mounts,
                                    c->namespaces ? c->namespaces
                                                  : "[{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"ipc\"},"
                                                    "{\"type\":\"uts\"},{\"type\":\"network\"}]",
@@ -469,6 +476,9 @@ void h_assert_clean(const char *id, const char *cgroup)
                 usleep(10000);
         cr_assert_eq(kids, 0, "%d process(es) left behind", kids);
         cr_assert_eq(h_mountinfo_lines(), mountinfo_at_setup, "mounts left behind in the host namespace");
+        char host[256];
+        gethostname(host, sizeof host);
+        cr_assert_str_eq(host, hostname_at_setup, "the host's hostname changed");
 }
 
 void h_start_detached(const char *id, const char *bundle)
