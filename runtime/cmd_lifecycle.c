@@ -50,7 +50,39 @@ static int listen_fds(void)
 {
         const char *s = getenv("LISTEN_FDS");
         long n = s ? strtol(s, NULL, 10) : 0;
+        /* sd_listen_fds(3): the fds are ours only when LISTEN_PID is unset
+         * or names us. */
+        const char *p = getenv("LISTEN_PID");
+        if (p && *p && strtol(p, NULL, 10) != (long)getpid())
+                return 0;
         return n > 0 && n < 1024 ? (int)n : 0;
+}
+
+/* process.env gets LISTEN_FDS=n and LISTEN_PID=1 (the program is pid 1 of
+ * the container), replacing any the config had. */
+static int add_listen_env(struct oci_process *p, int n, herr_t *err)
+{
+        size_t k = 0;
+        char **env = calloc(p->n_env + 3, sizeof *env);
+        if (!env)
+                return herr_set(err, ENOMEM, "process.env");
+        for (size_t i = 0; i < p->n_env; i++) {
+                if (!strncmp(p->env[i], "LISTEN_FDS=", 11) || !strncmp(p->env[i], "LISTEN_PID=", 11) ||
+                    !strncmp(p->env[i], "LISTEN_FDNAMES=", 15)) {
+                        free(p->env[i]);
+                        continue;
+                }
+                env[k++] = p->env[i];
+        }
+        if (asprintf(&env[k], "LISTEN_FDS=%d", n) < 0 || !(env[k + 1] = strdup("LISTEN_PID=1"))) {
+                free(env);
+                return herr_set(err, ENOMEM, "process.env");
+        }
+        k += 2;
+        free(p->env);
+        p->env = env;
+        p->n_env = k;
+        return 0;
 }
 
 int parse_create_args(const char *cmd, int argc, char **argv, struct create_args *a, herr_t *err)
@@ -88,7 +120,8 @@ int parse_create_args(const char *cmd, int argc, char **argv, struct create_args
         if (!a->bundle_abs)
                 return herr_sys(err, "--bundle %s", bundle);
         a->o.bundle = a->bundle_abs;
-        a->o.preserve_fds += listen_fds();
+        int nlisten = listen_fds();
+        a->o.preserve_fds += nlisten;
         reserve_fds(a->o.preserve_fds);
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/config.json", a->bundle_abs);
@@ -104,6 +137,8 @@ int parse_create_args(const char *cmd, int argc, char **argv, struct create_args
                 return herr_prefix(err, "config.json");
         /* LISTEN_FDS passthrough: the program sees them as if systemd had
          * started it (LISTEN_PID is the container's pid 1). */
+        if (nlisten && a->cfg->process && add_listen_env(a->cfg->process, nlisten, err) < 0)
+                return -1;
         return 0;
 }
 
