@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -90,6 +91,27 @@ static int load_seccomp(const struct oci_config *c, int conn, herr_t *err)
         return 0;
 }
 
+/* linux.personality: the execution domain, inherited across exec. */
+static int set_personality(const struct oci_config *c, herr_t *err)
+{
+        const struct oci_personality *p = c->linux_ ? c->linux_->personality : NULL;
+        if (!p)
+                return 0;
+        unsigned long dom;
+        if (p->domain && !strcmp(p->domain, "LINUX"))
+                dom = PER_LINUX;
+        else if (p->domain && !strcmp(p->domain, "LINUX32"))
+                dom = PER_LINUX32;
+        else
+                return herr_set(err, 0, "linux.personality.domain '%s': expected LINUX or LINUX32",
+                                p->domain ? p->domain : "");
+        if (p->n_flags)
+                return herr_set(err, 0, "linux.personality.flags '%s': no flags are supported", p->flags[0]);
+        if (personality(dom) < 0)
+                return herr_sys(err, "linux.personality %s", p->domain);
+        return 0;
+}
+
 static __attribute__((noreturn)) void stage2_start(struct init_args *a, int conn)
 {
         herr_t err = { 0 };
@@ -102,7 +124,7 @@ static __attribute__((noreturn)) void stage2_start(struct init_args *a, int conn
         sync_msg_free(&m);
         /* The process attributes need /proc/self writable by us. */
         (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-        if (process_set_attrs(c->process, &err) < 0)
+        if (process_set_attrs(c->process, &err) < 0 || set_personality(c, &err) < 0)
                 fail(conn, &err);
         /* seccomp as late as possible: after the identity switch when
          * no_new_privs is set or CAP_SYS_ADMIN is kept, else just before it
