@@ -25,6 +25,7 @@ static char husk_abs[PATH_MAX], rootfs_abs[PATH_MAX];
 static int mountinfo_at_setup;
 static int bundle_seq;
 static char hostname_at_setup[256];
+static char *mountinfo_setup_text;
 
 const char *h_husk(void)
 {
@@ -68,6 +69,7 @@ void h_setup(void)
         cr_assert_eq(unshare(CLONE_NEWNS), 0);
         cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
         mountinfo_at_setup = h_mountinfo_lines();
+        mountinfo_setup_text = h_read("/proc/self/mountinfo");
         gethostname(hostname_at_setup, sizeof hostname_at_setup);
         bundle_seq = 0;
 }
@@ -482,7 +484,10 @@ void h_assert_clean(const char *id, const char *cgroup)
         for (int i = 0; i < 100 && (kids = h_children()) > 0; i++)
                 usleep(10000);
         cr_assert_eq(kids, 0, "%d process(es) left behind", kids);
-        cr_assert_eq(h_mountinfo_lines(), mountinfo_at_setup, "mounts left behind in the host namespace");
+        char *now = h_read("/proc/self/mountinfo");
+        cr_assert_eq(h_mountinfo_lines(), mountinfo_at_setup,
+                     "mounts left behind in the host namespace:\nat setup:\n%s\nnow:\n%s", mountinfo_setup_text, now);
+        free(now);
         char host[256];
         gethostname(host, sizeof host);
         cr_assert_str_eq(host, hostname_at_setup, "the host's hostname changed");
