@@ -96,6 +96,7 @@ char *h_default_cgroup(const char *id);
  * path), mountinfo line count as at setup, no child process. */
 void h_assert_clean(const char *id, const char *cgroup);
 int h_mountinfo_lines(void);
+char *h_new_mounts(void); /* malloc'ed lines, "" when none */
 int h_children(void);
 void h_reap(void);
 
