@@ -391,12 +391,45 @@ static int check_uts(const struct oci_config *cfg, herr_t *err)
         return 0;
 }
 
+static bool id_mapped(const struct oci_id_mapping *m, size_t n, uint32_t id)
+{
+        for (size_t i = 0; i < n; i++)
+                if (id >= m[i].container_id && id - m[i].container_id < m[i].size)
+                        return true;
+        return false;
+}
+
+/* A new user namespace needs mappings, and the process's ids must be in
+ * them: found here, at create, rather than as EINVAL at start. */
+static int check_userns(const struct oci_config *cfg, herr_t *err)
+{
+        const struct oci_namespace *ns = oci_config_namespace(cfg, OCI_NS_USER);
+        const struct oci_linux *l = cfg->linux_;
+        if (!ns || (ns->path && *ns->path) || !l)
+                return 0;
+        if (!l->n_uid_mappings || !l->n_gid_mappings)
+                return herr_set(err, 0, "config.json: a new user namespace needs linux.uidMappings and "
+                                "linux.gidMappings");
+        const struct oci_user *u = &cfg->process->user;
+        if (!id_mapped(l->uid_mappings, l->n_uid_mappings, u->uid))
+                return herr_set(err, 0, "config.json: process.user.uid %u is not mapped by linux.uidMappings",
+                                u->uid);
+        if (!id_mapped(l->gid_mappings, l->n_gid_mappings, u->gid))
+                return herr_set(err, 0, "config.json: process.user.gid %u is not mapped by linux.gidMappings",
+                                u->gid);
+        for (size_t i = 0; i < u->n_additional_gids; i++)
+                if (!id_mapped(l->gid_mappings, l->n_gid_mappings, u->additional_gids[i]))
+                        return herr_set(err, 0, "config.json: process.user.additionalGids %u is not mapped by "
+                                        "linux.gidMappings", u->additional_gids[i]);
+        return 0;
+}
+
 int container_create(const struct create_opts *o, struct oci_config *cfg, struct container_state *st,
                      herr_t *err)
 {
         if (oci_config_validate_runnable(cfg, err) < 0)
                 return herr_prefix(err, "config.json");
-        if (check_uts(cfg, err) < 0)
+        if (check_uts(cfg, err) < 0 || check_userns(cfg, err) < 0)
                 return -1;
         if (cfg->linux_ && cfg->linux_->seccomp && seccomp_validate(cfg->linux_->seccomp, err) < 0)
                 return herr_prefix(err, "config.json");
