@@ -647,3 +647,15 @@ Test(lifecycle, concurrent_commands_are_serialised)
         cr_assert_eq(ok, 1);
         cr_assert(h_wait_status(id, "created", 0));
 }
+
+Test(lifecycle, runc_create_flags_are_accepted)
+{
+        const char *id = h_id("flags");
+        struct h_res r;
+        HUSK(&r, "run", "--no-new-keyring", "--no-pivot", "--preserve-fds", "0", "--bundle",
+             h_bundle(&(struct h_cfg){ .args = "[\"sh\",\"-c\",\"echo flags-ok\"]" }), id);
+        H_OK(&r);
+        cr_assert_str_eq(r.out, "flags-ok\n");
+        h_res_free(&r);
+        h_assert_clean(id, NULL);
+}
