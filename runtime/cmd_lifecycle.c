@@ -232,13 +232,13 @@ static int cmd_state(struct cli *c, int argc, char **argv, herr_t *err)
         const char *id = NULL;
         if (no_options("state", argc, argv, err) < 0 || one_id("state", argc, argv, &id, err) < 0)
                 return EXIT_HUSK_ERROR;
-        _cleanup_close_ int dirfd = store_open(c->root, id, LOCK_SH, err);
-        if (dirfd < 0)
+        _cleanup_close_ int dirfd = -1;
+        if (store_open_reader(c->root, id, &dirfd, err) < 0)
                 return EXIT_HUSK_ERROR;
         struct container_state st;
         _cleanup_free_ char *json = NULL;
         int rc = 0;
-        if (state_load(dirfd, &st, err) < 0) {
+        if (dirfd < 0 || state_load(dirfd, &st, err) < 0) {
                 /* Still being created: only the id is known. */
                 herr_clear(err);
                 memset(&st, 0, sizeof st);
