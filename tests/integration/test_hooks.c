@@ -195,3 +195,37 @@ Test(hooks, failing_poststop_only_warns)
         h_res_free(&r);
         h_assert_clean(id, NULL);
 }
+
+/* runtime.md: while the container is being created, `state` answers
+ * "creating" (a hook asking must not deadlock on the create's lock). */
+Test(hooks, state_is_creating_during_create_hooks)
+{
+        const char *id = h_id("creating");
+        const char *out = h_path("state-from-hook");
+        char top[4096];
+        snprintf(top, sizeof top,
+                 ",\"hooks\":{\"createRuntime\":[{\"path\":\"%s\",\"args\":[\"husk\",\"--root\",\"%s\",\"state\",\"%s\"],"
+                 "\"timeout\":3}]}",
+                 h_husk(), h_root, id);
+        /* The hook's stdout is husk's: capture it through a wrapper. */
+        char script[8192];
+        snprintf(script, sizeof script, "#!/bin/sh\n%s --root %s state %s > %s 2>&1\nexec %s --root %s list >> %s 2>&1\n",
+                 h_husk(), h_root, id, out, h_husk(), h_root, out);
+        const char *wrapper = h_path("state-hook.sh");
+        h_write(wrapper, script, 0755);
+        snprintf(top, sizeof top, ",\"hooks\":{\"createRuntime\":[{\"path\":\"%s\",\"timeout\":3}]}", wrapper);
+        struct h_res r;
+        HUSK(&r, "create", "-b", h_bundle(&(struct h_cfg){ .args = "[\"sleep\",\"100\"]", .top_extra = top }), id);
+        H_OK(&r);
+        h_res_free(&r);
+        char *s = h_read(out);
+        cr_assert_not_null(s);
+        H_HAS(s, "\"status\": \"creating\"");
+        /* list does not wait either. */
+        char row[256];
+        snprintf(row, sizeof row, "%s ", id);
+        H_HAS(s, row);
+        H_HAS(s, " creating ");
+        free(s);
+        cr_assert(h_wait_status(id, "created", 0));
+}
