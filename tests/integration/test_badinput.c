@@ -123,13 +123,13 @@ Test(badinput, unmapped_additional_gid)
 
 Test(badinput, bad_mount_type)
 {
-        refused(&(struct h_cfg){ .mounts_extra = "{\"destination\":\"/mnt/x\",\"type\":\"nosuchfs\",\"source\":\"none\"}" },
+        refused(&(struct h_cfg){ .mounts_extra = "{\"destination\":\"/tmp/x\",\"type\":\"nosuchfs\",\"source\":\"none\"}" },
                 "nosuchfs");
 }
 
 Test(badinput, bad_mount_source)
 {
-        refused(&(struct h_cfg){ .mounts_extra = "{\"destination\":\"/mnt/x\",\"type\":\"bind\",\"source\":\"/nonexistent/src\","
+        refused(&(struct h_cfg){ .mounts_extra = "{\"destination\":\"/tmp/x\",\"type\":\"bind\",\"source\":\"/nonexistent/src\","
                                                  "\"options\":[\"rbind\"]}" },
                 "/nonexistent/src");
 }
@@ -142,7 +142,7 @@ Test(badinput, relative_mount_destination)
 
 Test(badinput, bad_mount_option)
 {
-        refused(&(struct h_cfg){ .mounts_extra = "{\"destination\":\"/mnt/x\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+        refused(&(struct h_cfg){ .mounts_extra = "{\"destination\":\"/tmp/x\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
                                                  "\"options\":[\"size=notanumber\"]}" },
                 "mounts[");
 }

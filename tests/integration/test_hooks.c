@@ -15,7 +15,7 @@ TestSuite(hooks, .init = h_setup, .fini = h_teardown, .timeout = 60);
 static char logdir[PATH_MAX];
 
 /* A hook appending "NAME <env> <args> <stdin>" to LOG (a host path; in the
- * container /log/hooks.log for startContainer, which runs after pivot_root). */
+ * container /tmp/log/hooks.log for startContainer, which runs after pivot_root). */
 static char *hook(const char *name, const char *log, const char *extra)
 {
         char *h = NULL;
@@ -36,7 +36,7 @@ static const char *hooks_json(const char *fail_kind, const char *fail_cmd)
         static char json[16384];
         size_t n = (size_t)snprintf(json, sizeof json, ",\"hooks\":{");
         for (size_t i = 0; i < 6; i++) {
-                char *h = hook(kinds[i], i == 3 ? "/log/hooks.log" : log, NULL);
+                char *h = hook(kinds[i], i == 3 ? "/tmp/log/hooks.log" : log, NULL);
                 char *f = NULL;
                 if (fail_kind && !strcmp(fail_kind, kinds[i]))
                         cr_assert(asprintf(&f, ",{\"path\":\"/bin/sh\",\"args\":[\"sh\",\"-c\",\"%s\"]%s}", fail_cmd,
@@ -54,7 +54,7 @@ static const char *bundle_with_hooks(const char *args, const char *fail_kind, co
 {
         const char *top = hooks_json(fail_kind, fail_cmd);
         static char mounts[1024];
-        snprintf(mounts, sizeof mounts, "{\"destination\":\"/log\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\"]}",
+        snprintf(mounts, sizeof mounts, "{\"destination\":\"/tmp/log\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\"]}",
                  logdir);
         return h_bundle(&(struct h_cfg){ .args = args, .top_extra = top, .mounts_extra = mounts });
 }

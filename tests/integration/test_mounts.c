@@ -60,7 +60,7 @@ Test(mounts, types_and_options)
                         "{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\",\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"ro\"]},"
                         "{\"destination\":\"/dev/mqueue\",\"type\":\"mqueue\",\"source\":\"mqueue\",\"options\":[\"nosuid\",\"noexec\",\"nodev\"]},"
                         "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup2\",\"source\":\"cgroup\",\"options\":[\"ro\",\"nosuid\"]},"
-                        "{\"destination\":\"/mnt/t\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"noexec\",\"nosuid\",\"nodev\",\"size=1m\",\"mode=700\"]}",
+                        "{\"destination\":\"/tmp/t\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"noexec\",\"nosuid\",\"nodev\",\"size=1m\",\"mode=700\"]}",
                 .namespaces = "[{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},"
                               "{\"type\":\"network\"},{\"type\":\"cgroup\"}]" });
         H_OK(&r);
@@ -71,7 +71,7 @@ Test(mounts, types_and_options)
                 { "/sys", "sysfs", { "ro", "nosuid", "noexec", "nodev" } },
                 { "/dev/mqueue", "mqueue", { "nosuid", "noexec", "nodev", NULL } },
                 { "/sys/fs/cgroup", "cgroup2", { "ro", "nosuid", NULL } },
-                { "/mnt/t", "tmpfs", { "noexec", "nosuid", "nodev", "mode=700" } },
+                { "/tmp/t", "tmpfs", { "noexec", "nosuid", "nodev", "mode=700" } },
         };
         for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
                 char *l = mount_line(r.out, want[i].mp);
@@ -88,8 +88,8 @@ Test(mounts, types_and_options)
 
 Test(mounts, noexec_is_enforced)
 {
-        struct h_res r = run_sh("cp /bin/busybox /mnt/t/bb && /mnt/t/bb true; echo rc=$?", &(struct h_cfg){
-                .mounts_extra = "{\"destination\":\"/mnt/t\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"noexec\"]}" });
+        struct h_res r = run_sh("cp /bin/busybox /tmp/t/bb && /tmp/t/bb true; echo rc=$?", &(struct h_cfg){
+                .mounts_extra = "{\"destination\":\"/tmp/t\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"noexec\"]}" });
         H_OK(&r);
         H_HAS(r.out, "rc=126");
         h_res_free(&r);
@@ -97,18 +97,18 @@ Test(mounts, noexec_is_enforced)
 
 Test(mounts, config_order)
 {
-        /* A tmpfs on /mnt/a then a tmpfs on /mnt/a/b: the second is only
+        /* A tmpfs on /tmp/a then a tmpfs on /tmp/a/b: the second is only
          * reachable when mounted after the first. */
-        struct h_res r = run_sh("echo x > /mnt/a/b/f && grep -c ' /mnt/a' /proc/self/mounts", &(struct h_cfg){
-                .mounts_extra = "{\"destination\":\"/mnt/a\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"},"
-                                "{\"destination\":\"/mnt/a/b\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"size=1m\"]}" });
+        struct h_res r = run_sh("echo x > /tmp/a/b/f && grep -c ' /tmp/a' /proc/self/mounts", &(struct h_cfg){
+                .mounts_extra = "{\"destination\":\"/tmp/a\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"},"
+                                "{\"destination\":\"/tmp/a/b\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"size=1m\"]}" });
         H_OK(&r);
         cr_assert_str_eq(r.out, "2\n");
         h_res_free(&r);
-        /* The reverse order hides /mnt/a/b under /mnt/a. */
-        r = run_sh("grep ' /mnt/a' /proc/self/mounts; ls /mnt/a | wc -l", &(struct h_cfg){
-                .mounts_extra = "{\"destination\":\"/mnt/a/b\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"size=1m\"]},"
-                                "{\"destination\":\"/mnt/a\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}" });
+        /* The reverse order hides /tmp/a/b under /tmp/a. */
+        r = run_sh("grep ' /tmp/a' /proc/self/mounts; ls /tmp/a | wc -l", &(struct h_cfg){
+                .mounts_extra = "{\"destination\":\"/tmp/a/b\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"size=1m\"]},"
+                                "{\"destination\":\"/tmp/a\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}" });
         H_OK(&r);
         H_HAS(r.out, "\n0\n");
         h_res_free(&r);
@@ -123,11 +123,11 @@ Test(mounts, bind_ro_and_rw)
         h_write(f, "from-host\n", 0644);
         char extra[2048];
         snprintf(extra, sizeof extra,
-                 "{\"destination\":\"/ro\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\",\"ro\"]},"
-                 "{\"destination\":\"/rw\",\"type\":\"none\",\"source\":\"%s\",\"options\":[\"bind\",\"rw\"]},"
-                 "{\"destination\":\"/etc/one\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"bind\",\"ro\"]}",
+                 "{\"destination\":\"/tmp/ro\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\",\"ro\"]},"
+                 "{\"destination\":\"/tmp/rw\",\"type\":\"none\",\"source\":\"%s\",\"options\":[\"bind\",\"rw\"]},"
+                 "{\"destination\":\"/tmp/one\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"bind\",\"ro\"]}",
                  d, d, f);
-        struct h_res r = run_sh("cat /ro/in /etc/one; echo x > /ro/out; echo rc=$?; echo y > /rw/out; echo rc=$?",
+        struct h_res r = run_sh("cat /tmp/ro/in /tmp/one; echo x > /tmp/ro/out; echo rc=$?; echo y > /tmp/rw/out; echo rc=$?",
                                 &(struct h_cfg){ .mounts_extra = extra });
         H_OK(&r);
         H_HAS(r.out, "from-host\nfrom-host\nrc=1\nrc=0\n");
@@ -140,8 +140,8 @@ Test(mounts, bind_ro_and_rw)
 
 Test(mounts, bind_source_relative_to_bundle)
 {
-        struct h_cfg c = { .args = "[\"cat\",\"/x/hello\"]",
-                           .mounts_extra = "{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"sub\",\"options\":[\"rbind\"]}" };
+        struct h_cfg c = { .args = "[\"cat\",\"/tmp/x/hello\"]",
+                           .mounts_extra = "{\"destination\":\"/tmp/x\",\"type\":\"bind\",\"source\":\"sub\",\"options\":[\"rbind\"]}" };
         const char *b = h_bundle(&c);
         char p[PATH_MAX];
         snprintf(p, sizeof p, "%s/sub", b);
@@ -161,13 +161,13 @@ Test(mounts, propagation_flags)
         mkdir(d, 0755);
         char extra[2048];
         snprintf(extra, sizeof extra,
-                 "{\"destination\":\"/shared\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\",\"rshared\"]},"
-                 "{\"destination\":\"/private\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\",\"rprivate\"]}",
+                 "{\"destination\":\"/tmp/shared\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\",\"rshared\"]},"
+                 "{\"destination\":\"/tmp/private\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\",\"rprivate\"]}",
                  d, d);
-        struct h_res r = run_sh("grep -E ' /(shared|private) ' /proc/self/mountinfo", &(struct h_cfg){ .mounts_extra = extra });
+        struct h_res r = run_sh("grep -E ' /tmp/(shared|private) ' /proc/self/mountinfo", &(struct h_cfg){ .mounts_extra = extra });
         H_OK(&r);
-        char *sh = strstr(r.out, " /shared ");
-        char *pr = strstr(r.out, " /private ");
+        char *sh = strstr(r.out, " /tmp/shared ");
+        char *pr = strstr(r.out, " /tmp/private ");
         cr_assert(sh && pr, "%s", r.out);
         char *shl = strndup(sh, strcspn(sh, "\n")), *prl = strndup(pr, strcspn(pr, "\n"));
         H_HAS(shl, "shared:");
