@@ -659,3 +659,77 @@ Test(lifecycle, runc_create_flags_are_accepted)
         h_res_free(&r);
         h_assert_clean(id, NULL);
 }
+
+Test(lifecycle, created_container_rules)
+{
+        const char *id = h_id("createdrules");
+        struct h_res r;
+        HUSK(&r, "create", "-b", h_bundle(&(struct h_cfg){ .args = SLEEPER }), id);
+        H_OK(&r);
+        h_res_free(&r);
+        /* runtime.md: delete of a container that is not stopped fails and
+         * has no effect. */
+        HUSK(&r, "delete", id);
+        h_assert_fail(&r, "created");
+        h_res_free(&r);
+        cr_assert(h_wait_status(id, "created", 0));
+        /* kill works on a created container. */
+        HUSK(&r, "kill", id, "KILL");
+        H_OK(&r);
+        h_res_free(&r);
+        cr_assert(h_wait_status(id, "stopped", 5000));
+        HUSK(&r, "start", id);
+        h_assert_fail(&r, "stopped");
+        h_res_free(&r);
+        HUSK(&r, "delete", id);
+        H_OK(&r);
+        h_res_free(&r);
+        h_assert_clean(id, NULL);
+}
+
+Test(lifecycle, start_of_a_running_container_fails)
+{
+        const char *id = h_id("startrunning");
+        h_start_detached(id, h_bundle(&(struct h_cfg){ .args = SLEEPER }));
+        struct h_res r;
+        HUSK(&r, "start", id);
+        h_assert_fail(&r, "running");
+        h_res_free(&r);
+        cr_assert(h_wait_status(id, "running", 0));
+}
+
+Test(lifecycle, container_is_in_its_cgroup_and_it_goes_away)
+{
+        const char *id = h_id("cgpath");
+        char *def = h_default_cgroup(id);
+        char *parent = strdup(def);
+        *strrchr(parent, '/') = '\0';
+        *strrchr(parent, '/') = '\0';
+        char cp[512];
+        snprintf(cp, sizeof cp, ",\"cgroupsPath\":\"husk-it-%d/%s\"", (int)getpid(), id);
+        h_start_detached(id, h_bundle(&(struct h_cfg){ .args = SLEEPER, .linux_extra = cp }));
+        char *cg = h_cgroup_of(id);
+        char want[PATH_MAX];
+        snprintf(want, sizeof want, "%s/husk-it-%d/%s", parent, (int)getpid(), id);
+        cr_assert_str_eq(h_s(cg), want);
+        yajl_val st = h_state(id);
+        char procs[PATH_MAX + 32], pid[32];
+        snprintf(procs, sizeof procs, "%s/cgroup.procs", cg);
+        snprintf(pid, sizeof pid, "%lld\n", h_jint(st, "pid"));
+        yajl_tree_free(st);
+        char *p = h_read(procs);
+        H_HAS(p, pid);
+        free(p);
+        struct h_res r;
+        HUSK(&r, "delete", "--force", id);
+        H_OK(&r);
+        h_res_free(&r);
+        h_assert_clean(id, cg);
+        /* Like runc, husk leaves the intermediate cgroups of a custom
+         * cgroupsPath (only its default <own>/husk parent is its own). */
+        snprintf(want, sizeof want, "%s/husk-it-%d", parent, (int)getpid());
+        rmdir(want);
+        free(cg);
+        free(def);
+        free(parent);
+}
