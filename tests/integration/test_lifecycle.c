@@ -733,3 +733,65 @@ Test(lifecycle, container_is_in_its_cgroup_and_it_goes_away)
         free(def);
         free(parent);
 }
+
+Test(lifecycle, run_passes_stdin_through)
+{
+        struct h_res r;
+        HUSK_O(&r, &((struct h_opts){ .fd3 = -1, .stdin_data = "line one\nline two\n" }), "run", "-b",
+               h_bundle(&(struct h_cfg){ .args = "[\"sh\",\"-c\",\"cat; exit 3\"]" }), h_id("stdin"));
+        cr_assert_eq(r.status, 3);
+        cr_assert_str_eq(r.out, "line one\nline two\n");
+        h_res_free(&r);
+}
+
+Test(lifecycle, longest_id)
+{
+        char id[256];
+        memset(id, 'x', 255);
+        id[255] = '\0';
+        memcpy(id, h_id("l"), strlen(h_id("l")));
+        struct h_res r;
+        HUSK(&r, "run", "-b", h_bundle(&(struct h_cfg){ .args = "[\"sh\",\"-c\",\"echo long\"]" }), id);
+        H_OK(&r);
+        cr_assert_str_eq(r.out, "long\n");
+        h_res_free(&r);
+        h_assert_clean(id, NULL);
+}
+
+Test(lifecycle, damaged_state_dir)
+{
+        /* A create that died half-way: a state dir without state.json. */
+        char d[PATH_MAX];
+        mkdir(h_root, 0711);
+        snprintf(d, sizeof d, "%s/half", h_root);
+        cr_assert_eq(mkdir(d, 0700), 0);
+        struct h_res r;
+        HUSK(&r, "list", "-q");
+        H_OK(&r);
+        cr_assert_str_eq(r.out, "half\n");
+        h_res_free(&r);
+        HUSK(&r, "delete", "half");
+        h_assert_fail(&r, "half");
+        h_res_free(&r);
+        HUSK(&r, "delete", "--force", "half");
+        H_OK(&r);
+        h_res_free(&r);
+        cr_assert(access(d, F_OK) < 0);
+}
+
+Test(lifecycle, log_json_records_warnings)
+{
+        const char *lj = h_path("warn.json");
+        struct h_res r;
+        HUSK(&r, "--log", lj, "--log-format=json", "--systemd-cgroup", "list");
+        H_OK(&r);
+        h_res_free(&r);
+        char *s = h_read(lj);
+        char eb[256];
+        yajl_val v = s ? yajl_tree_parse(s, eb, sizeof eb) : NULL;
+        cr_assert_not_null(v, "%s", s);
+        cr_assert_str_eq(h_s(h_jstr(v, "level")), "warning");
+        H_HAS(h_jstr(v, "msg"), "systemd-cgroup");
+        yajl_tree_free(v);
+        free(s);
+}
