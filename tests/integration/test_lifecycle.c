@@ -795,3 +795,20 @@ Test(lifecycle, log_json_records_warnings)
         yajl_tree_free(v);
         free(s);
 }
+
+Test(lifecycle, run_cleans_up_orphans_without_a_pid_namespace)
+{
+        const char *id = h_id("orphans");
+        struct h_res r;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        HUSK(&r, "run", "-b",
+             h_bundle(&(struct h_cfg){ .args = "[\"sh\",\"-c\",\"sleep 100 > /dev/null 2>&1 & exit 0\"]",
+                                        .namespaces = "[{\"type\":\"mount\"}]" }),
+             id);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        H_OK(&r);
+        h_res_free(&r);
+        cr_assert_lt(t1.tv_sec - t0.tv_sec, 5, "run waited for the orphan");
+        h_assert_clean(id, NULL);
+}

@@ -1,6 +1,7 @@
 /* The process of config.json: args, env, cwd, user, capabilities, rlimits,
  * noNewPrivileges, oomScoreAdj, ioPriority, scheduler, personality, LSM
  * labels; fds (preserve-fds, LISTEN_FDS, no leaks) and CVE-2019-5736. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -339,4 +340,37 @@ Test(process, runtime_binary_cannot_be_overwritten)
         cr_assert(before && after && memcmp(before, after, (size_t)sb0.st_size) == 0, "husk's binary changed");
         free(before);
         free(after);
+}
+
+/* The waiting init holds no fd of husk's state store or bundle (a lock or
+ * a directory of the host reachable from inside the container). */
+Test(process, created_init_holds_no_host_paths)
+{
+        const char *id = h_id("initfds");
+        const char *b = h_bundle(&(struct h_cfg){ .args = "[\"sleep\",\"100\"]" });
+        struct h_res r;
+        HUSK(&r, "create", "-b", b, id);
+        H_OK(&r);
+        h_res_free(&r);
+        yajl_val st = h_state(id);
+        long long pid = h_jint(st, "pid");
+        yajl_tree_free(st);
+        char dir[64];
+        snprintf(dir, sizeof dir, "/proc/%lld/fd", pid);
+        DIR *d = opendir(dir);
+        cr_assert_not_null(d);
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                char p[128], t[PATH_MAX];
+                snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+                ssize_t n = readlink(p, t, sizeof t - 1);
+                if (n < 0)
+                        continue;
+                t[n] = '\0';
+                cr_assert(!strstr(t, h_tmp), "init fd %s -> %s", de->d_name, t);
+                cr_assert(strncmp(t, "/work", 5) != 0 || atoi(de->d_name) < 3, "init fd %s -> %s", de->d_name, t);
+        }
+        closedir(d);
 }
