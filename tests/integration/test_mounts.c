@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -406,4 +407,28 @@ Test(mounts, proc_on_a_symlink_is_refused)
         h_assert_fail(&r, "symlink");
         h_res_free(&r);
         h_assert_clean(id, NULL);
+}
+
+Test(mounts, bind_vs_rbind_submounts)
+{
+        /* A source with a submount (in this test's private mount namespace,
+         * which husk inherits): rbind carries it, bind does not. */
+        char src[PATH_MAX], sub[PATH_MAX], f[PATH_MAX];
+        snprintf(src, sizeof src, "%s", h_path("src"));
+        snprintf(sub, sizeof sub, "%s/sub", src);
+        cr_assert_eq(mkdir(src, 0755), 0);
+        cr_assert_eq(mkdir(sub, 0755), 0);
+        cr_assert_eq(mount("tmpfs", sub, "tmpfs", 0, "size=1m"), 0);
+        snprintf(f, sizeof f, "%s/marker", sub);
+        h_write(f, "in-submount\n", 0644);
+        char extra[2048];
+        snprintf(extra, sizeof extra,
+                 "{\"destination\":\"/tmp/b\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"bind\"]},"
+                 "{\"destination\":\"/tmp/rb\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\"]}",
+                 src, src);
+        struct h_res r = run_sh("cat /tmp/rb/sub/marker; ls /tmp/b/sub | wc -l", &(struct h_cfg){ .mounts_extra = extra });
+        umount2(sub, MNT_DETACH);
+        H_OK(&r);
+        cr_assert_str_eq(r.out, "in-submount\n0\n");
+        h_res_free(&r);
 }
