@@ -599,7 +599,21 @@ Test(lifecycle, spec_parses_and_runs)
         snprintf(p, sizeof p, "%s/config.json", dir2);
         json = h_read(p);
         H_HAS(json, "uidMappings");
+        /* The rootless config runs too (a user namespace mapping uid 0). */
+        t = strstr(json, "\"terminal\": true");
+        cr_assert_not_null(t);
+        memcpy(t, "\"terminal\":false", 16);
+        h_write(p, json, 0644);
         free(json);
+        snprintf(p, sizeof p, "%s/rootfs", dir2);
+        cr_assert_eq(symlink(h_rootfs(), p), 0);
+        HUSK_O(&r, &((struct h_opts){ .fd3 = -1, .stdin_data = "cat /proc/self/uid_map\n" }), "run", "-b", dir2,
+               h_id("specr"));
+        H_OK(&r);
+        unsigned m0, m1, m2;
+        cr_assert_eq(sscanf(r.out, "%u %u %u", &m0, &m1, &m2), 3, "%s", r.out);
+        cr_assert_eq(m2, 1);
+        h_res_free(&r);
 }
 
 Test(lifecycle, features_json)
