@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -163,4 +165,49 @@ Test(terminal, run_detach_with_console_socket)
         HUSK(&r, "run", "-d", "-b", h_bundle(&(struct h_cfg){ .args = "[\"sh\"]", .terminal = true }), h_id("fgd2"));
         h_assert_fail(&r, "--console-socket");
         h_res_free(&r);
+}
+
+/* `run` on a real terminal: the user's terminal is put in raw mode, relays
+ * both ways, and is restored when the container exits. */
+Test(terminal, run_on_a_real_terminal_restores_it)
+{
+        int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        cr_assert_geq(master, 0);
+        cr_assert_eq(grantpt(master), 0);
+        cr_assert_eq(unlockpt(master), 0);
+        char *sname = ptsname(master);
+        int slave = open(sname, O_RDWR | O_NOCTTY);
+        cr_assert_geq(slave, 0);
+        struct termios before, after;
+        cr_assert_eq(tcgetattr(slave, &before), 0);
+        const char *b = h_bundle(&(struct h_cfg){ .args = "[\"sh\"]", .terminal = true });
+        const char *id = h_id("realtty");
+        pid_t pid = fork();
+        cr_assert(pid >= 0);
+        if (pid == 0) {
+                setsid();
+                ioctl(slave, TIOCSCTTY, 0);
+                dup2(slave, 0);
+                dup2(slave, 1);
+                dup2(slave, 2);
+                execl(h_husk(), "husk", "--root", h_root, "run", "-b", b, id, (char *)NULL);
+                _exit(127);
+        }
+        const char *cmd = "echo tty-$((40+2)); exit 6\n";
+        usleep(200000);
+        cr_assert_eq(write(master, cmd, strlen(cmd)), (ssize_t)strlen(cmd));
+        char *out = read_until(master, "tty-42");
+        H_HAS(out, "tty-42");
+        int st = 0xffff; /* not "exited" until waitpid says so */
+        for (int i = 0; i < 500 && waitpid(pid, &st, WNOHANG) == 0; i++)
+                usleep(10000);
+        cr_assert(WIFEXITED(st), "husk run did not exit");
+        cr_assert_eq(WEXITSTATUS(st), 6);
+        cr_assert_eq(tcgetattr(slave, &after), 0);
+        cr_assert_eq(before.c_lflag, after.c_lflag, "terminal lflag not restored");
+        cr_assert_eq(before.c_iflag, after.c_iflag, "terminal iflag not restored");
+        cr_assert_eq(before.c_oflag, after.c_oflag, "terminal oflag not restored");
+        close(slave);
+        close(master);
+        h_assert_clean(id, NULL);
 }
