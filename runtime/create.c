@@ -424,12 +424,29 @@ static int check_userns(const struct oci_config *cfg, herr_t *err)
         return 0;
 }
 
+/* linux.timeOffsets apply to a time namespace husk creates; anywhere else
+ * they would be silently ignored (no namespace) or fail late (joined). */
+static int check_time_offsets(const struct oci_config *cfg, herr_t *err)
+{
+        const struct oci_linux *l = cfg->linux_;
+        if (!l || (!l->time_monotonic.set && !l->time_boottime.set))
+                return 0;
+        const struct oci_namespace *ns = oci_config_namespace(cfg, OCI_NS_TIME);
+        if (!ns)
+                return herr_set(err, 0, "config.json: linux.timeOffsets is set but linux.namespaces has no time "
+                                "namespace");
+        if (ns->path && *ns->path)
+                return herr_set(err, 0, "config.json: linux.timeOffsets cannot be set for the joined time "
+                                "namespace %s", ns->path);
+        return 0;
+}
+
 int container_create(const struct create_opts *o, struct oci_config *cfg, struct container_state *st,
                      herr_t *err)
 {
         if (oci_config_validate_runnable(cfg, err) < 0)
                 return herr_prefix(err, "config.json");
-        if (check_uts(cfg, err) < 0 || check_userns(cfg, err) < 0)
+        if (check_uts(cfg, err) < 0 || check_userns(cfg, err) < 0 || check_time_offsets(cfg, err) < 0)
                 return -1;
         if (cfg->linux_ && cfg->linux_->seccomp && seccomp_validate(cfg->linux_->seccomp, err) < 0)
                 return herr_prefix(err, "config.json");
