@@ -234,3 +234,16 @@ Test(badinput, pid_file_in_a_missing_dir)
         h_res_free(&r);
         h_assert_clean(id, NULL);
 }
+
+Test(badinput, time_offsets_without_a_time_namespace)
+{
+        refused(&(struct h_cfg){ .linux_extra = ",\"timeOffsets\":{\"monotonic\":{\"secs\":100,\"nanosecs\":0}}" },
+                "timeOffsets");
+}
+
+Test(badinput, time_offsets_for_a_joined_time_namespace)
+{
+        refused(&(struct h_cfg){ .namespaces = "[{\"type\":\"mount\"},{\"type\":\"time\",\"path\":\"/proc/self/ns/time\"}]",
+                                 .linux_extra = ",\"timeOffsets\":{\"boottime\":{\"secs\":100,\"nanosecs\":0}}" },
+                "timeOffsets");
+}
