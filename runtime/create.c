@@ -441,12 +441,68 @@ static int check_time_offsets(const struct oci_config *cfg, herr_t *err)
         return 0;
 }
 
+/* True when the namespace of type t is the container's own: new, or
+ * joined by a path that is not husk's own namespace. */
+static bool ns_separate(const struct oci_config *cfg, enum oci_ns_type t, const char *proc_name)
+{
+        const struct oci_namespace *ns = oci_config_namespace(cfg, t);
+        if (!ns)
+                return false;
+        if (!ns->path || !*ns->path)
+                return true;
+        char self[64];
+        snprintf(self, sizeof self, "/proc/self/ns/%s", proc_name);
+        struct stat a, b;
+        if (stat(ns->path, &a) < 0 || stat(self, &b) < 0)
+                return true; /* ns_plan_open reports a bad path */
+        return a.st_dev != b.st_dev || a.st_ino != b.st_ino;
+}
+
+/* linux.sysctl is written from inside the container's namespaces but
+ * through the host's /proc/sys: only sysctls of a namespace the container
+ * has to itself are allowed (as runc does), or the host's would change. */
+static int check_sysctls(const struct oci_config *cfg, herr_t *err)
+{
+        static const char *ipc[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                                     "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced" };
+        const struct oci_linux *l = cfg->linux_;
+        for (size_t i = 0; l && i < l->n_sysctl; i++) {
+                char k[256];
+                snprintf(k, sizeof k, "%s", l->sysctl[i].key);
+                for (char *p = k; *p; p++)
+                        if (*p == '/')
+                                *p = '.';
+                bool is_ipc = !strncmp(k, "fs.mqueue.", 10);
+                for (size_t j = 0; j < ARRAY_SIZE(ipc); j++)
+                        is_ipc |= !strcmp(k, ipc[j]);
+                const char *need = NULL;
+                if (is_ipc) {
+                        if (!ns_separate(cfg, OCI_NS_IPC, "ipc"))
+                                need = "ipc";
+                } else if (!strncmp(k, "net.", 4)) {
+                        if (!ns_separate(cfg, OCI_NS_NETWORK, "net"))
+                                need = "network";
+                } else if (!strcmp(k, "kernel.hostname") || !strcmp(k, "kernel.domainname")) {
+                        if (!ns_separate(cfg, OCI_NS_UTS, "uts"))
+                                need = "uts";
+                } else {
+                        return herr_set(err, 0, "config.json: linux.sysctl %s is not in a separate kernel "
+                                        "namespace (it would change the host's)", l->sysctl[i].key);
+                }
+                if (need)
+                        return herr_set(err, 0, "config.json: linux.sysctl %s needs a %s namespace of the "
+                                        "container's own", l->sysctl[i].key, need);
+        }
+        return 0;
+}
+
 int container_create(const struct create_opts *o, struct oci_config *cfg, struct container_state *st,
                      herr_t *err)
 {
         if (oci_config_validate_runnable(cfg, err) < 0)
                 return herr_prefix(err, "config.json");
-        if (check_uts(cfg, err) < 0 || check_userns(cfg, err) < 0 || check_time_offsets(cfg, err) < 0)
+        if (check_uts(cfg, err) < 0 || check_userns(cfg, err) < 0 || check_time_offsets(cfg, err) < 0 ||
+            check_sysctls(cfg, err) < 0)
                 return -1;
         if (cfg->linux_ && cfg->linux_->seccomp && seccomp_validate(cfg->linux_->seccomp, err) < 0)
                 return herr_prefix(err, "config.json");
