@@ -247,3 +247,30 @@ Test(badinput, time_offsets_for_a_joined_time_namespace)
                                  .linux_extra = ",\"timeOffsets\":{\"boottime\":{\"secs\":100,\"nanosecs\":0}}" },
                 "timeOffsets");
 }
+
+Test(badinput, host_sysctl_is_refused)
+{
+        char *before = h_read("/proc/sys/vm/swappiness");
+        int v = atoi(before);
+        char cfg[256];
+        snprintf(cfg, sizeof cfg, ",\"sysctl\":{\"vm.swappiness\":\"%d\"}", v == 60 ? 61 : 60);
+        refused(&(struct h_cfg){ .linux_extra = cfg }, "vm.swappiness");
+        char *after = h_read("/proc/sys/vm/swappiness");
+        cr_assert_str_eq(before, after, "the host's vm.swappiness changed");
+        free(before);
+        free(after);
+}
+
+Test(badinput, namespaced_sysctl_without_its_namespace)
+{
+        refused(&(struct h_cfg){ .namespaces = "[{\"type\":\"mount\"},{\"type\":\"pid\"}]",
+                                 .linux_extra = ",\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}" },
+                "net.ipv4.ip_forward");
+        refused(&(struct h_cfg){ .namespaces = "[{\"type\":\"mount\"},{\"type\":\"pid\"}]",
+                                 .linux_extra = ",\"sysctl\":{\"kernel.msgmax\":\"4242\"}" },
+                "kernel.msgmax");
+        /* Joining the host's own network namespace is no separation. */
+        refused(&(struct h_cfg){ .namespaces = "[{\"type\":\"mount\"},{\"type\":\"network\",\"path\":\"/proc/self/ns/net\"}]",
+                                 .linux_extra = ",\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}" },
+                "network namespace");
+}
