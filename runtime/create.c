@@ -441,6 +441,20 @@ static int check_time_offsets(const struct oci_config *cfg, herr_t *err)
         return 0;
 }
 
+/* The rootfs is built and pivot_root'ed in the container's mount
+ * namespace: without a new one it would be husk's own (the host's). */
+static int check_mount_ns(const struct oci_config *cfg, herr_t *err)
+{
+        const struct oci_namespace *ns = oci_config_namespace(cfg, OCI_NS_MOUNT);
+        if (!ns)
+                return herr_set(err, 0, "config.json: linux.namespaces has no mount namespace: husk needs a new "
+                                "one to build the rootfs in");
+        if (ns->path && *ns->path)
+                return herr_set(err, 0, "config.json: linux.namespaces mount path %s: husk needs a new mount "
+                                "namespace to build the rootfs in, it cannot join one", ns->path);
+        return 0;
+}
+
 /* True when the namespace of type t is the container's own: new, or
  * joined by a path that is not husk's own namespace. */
 static bool ns_separate(const struct oci_config *cfg, enum oci_ns_type t, const char *proc_name)
@@ -501,7 +515,8 @@ int container_create(const struct create_opts *o, struct oci_config *cfg, struct
 {
         if (oci_config_validate_runnable(cfg, err) < 0)
                 return herr_prefix(err, "config.json");
-        if (check_uts(cfg, err) < 0 || check_userns(cfg, err) < 0 || check_time_offsets(cfg, err) < 0 ||
+        if (check_mount_ns(cfg, err) < 0 || check_uts(cfg, err) < 0 || check_userns(cfg, err) < 0 ||
+            check_time_offsets(cfg, err) < 0 ||
             check_sysctls(cfg, err) < 0)
                 return -1;
         if (cfg->linux_ && cfg->linux_->seccomp && seccomp_validate(cfg->linux_->seccomp, err) < 0)
