@@ -274,3 +274,14 @@ Test(badinput, namespaced_sysctl_without_its_namespace)
                                  .linux_extra = ",\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}" },
                 "network namespace");
 }
+
+/* Without a mount namespace of its own, husk would build the rootfs and
+ * pivot_root in its caller's (here this test's private one; the host's in
+ * real life). */
+Test(badinput, no_mount_namespace)
+{
+        refused(&(struct h_cfg){ .namespaces = "[{\"type\":\"pid\"},{\"type\":\"uts\"}]" }, "mount namespace");
+        cr_assert(access("/proc/self/mountinfo", F_OK) == 0, "the test's root was pivoted away");
+        refused(&(struct h_cfg){ .namespaces = "[{\"type\":\"mount\",\"path\":\"/proc/self/ns/mnt\"}]" }, "mount");
+        cr_assert(access("/proc/self/mountinfo", F_OK) == 0, "the test's root was pivoted away");
+}
