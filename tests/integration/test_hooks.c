@@ -229,3 +229,38 @@ Test(hooks, state_is_creating_during_create_hooks)
         free(s);
         cr_assert(h_wait_status(id, "created", 0));
 }
+
+/* config.md: prestart/createRuntime/poststart/poststop in the runtime
+ * namespace, createContainer/startContainer in the container's. */
+Test(hooks, namespaces_of_each_kind)
+{
+        snprintf(logdir, sizeof logdir, "%s", h_path("nslogs"));
+        mkdir(logdir, 0777);
+        char top[8192];
+        const char *kinds[] = { "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop" };
+        size_t n = (size_t)snprintf(top, sizeof top, ",\"hooks\":{");
+        for (size_t i = 0; i < 6; i++)
+                n += (size_t)snprintf(top + n, sizeof top - n,
+                                      "%s\"%s\":[{\"path\":\"/bin/sh\",\"args\":[\"sh\",\"-c\",\"echo %s $(cat "
+                                      "/proc/sys/kernel/hostname) >> %s/hooks.log\"]}]",
+                                      i ? "," : "", kinds[i], kinds[i], i == 3 ? "/tmp/log" : logdir);
+        snprintf(top + n, sizeof top - n, "}");
+        char mounts[1024];
+        snprintf(mounts, sizeof mounts, "{\"destination\":\"/tmp/log\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\"]}",
+                 logdir);
+        struct h_res r;
+        HUSK(&r, "run", "-b", h_bundle(&(struct h_cfg){ .hostname = "in-container", .top_extra = top, .mounts_extra = mounts }),
+             h_id("hookns"));
+        H_OK(&r);
+        h_res_free(&r);
+        char host[256];
+        gethostname(host, sizeof host);
+        size_t k;
+        char **l = log_lines(&k);
+        cr_assert_eq(k, 6);
+        for (size_t i = 0; i < 6; i++) {
+                char want[512];
+                snprintf(want, sizeof want, "%s %s", kinds[i], i == 2 || i == 3 ? "in-container" : host);
+                cr_assert_str_eq(l[i], want);
+        }
+}
