@@ -826,3 +826,23 @@ Test(lifecycle, run_cleans_up_orphans_without_a_pid_namespace)
         cr_assert_lt(t1.tv_sec - t0.tv_sec, 5, "run waited for the orphan");
         h_assert_clean(id, NULL);
 }
+
+Test(lifecycle, delete_of_a_stopped_container_kills_its_orphans)
+{
+        const char *id = h_id("stoppedorphans");
+        h_start_detached(id, h_bundle(&(struct h_cfg){ .args = "[\"sh\",\"-c\",\"sleep 100 > /dev/null 2>&1 & exit 0\"]",
+                                                       .namespaces = "[{\"type\":\"mount\"}]" }));
+        char *cg = h_cgroup_of(id);
+        cr_assert(h_wait_status(id, "stopped", 5000));
+        char procs[PATH_MAX + 32];
+        snprintf(procs, sizeof procs, "%s/cgroup.procs", cg);
+        char *p = h_read(procs);
+        cr_assert(p && *p, "the orphan sleep should still be in %s", procs);
+        free(p);
+        struct h_res r;
+        HUSK(&r, "delete", id);
+        H_OK(&r);
+        h_res_free(&r);
+        h_assert_clean(id, cg);
+        free(cg);
+}
