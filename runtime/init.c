@@ -91,6 +91,24 @@ static int load_seccomp(const struct oci_config *c, int conn, herr_t *err)
         return 0;
 }
 
+/* runtime.md: hooks in the container namespace get the pid as seen from
+ * it. husk sends the state with the host's pid: put ours in (the first
+ * "pid": of the document husk generated is the top-level one). */
+static char *state_in_container(const char *json)
+{
+        const char *in = json ? json : "{}";
+        const char *p = strstr(in, "\"pid\":");
+        char *out = NULL;
+        if (!p || (p[6] < '0' || p[6] > '9'))
+                return strdup(in);
+        const char *end = p + 6;
+        while (*end >= '0' && *end <= '9')
+                end++;
+        if (asprintf(&out, "%.*s\"pid\":%d%s", (int)(p - in), in, (int)getpid(), end) < 0)
+                return NULL;
+        return out;
+}
+
 /* linux.personality: the execution domain, inherited across exec. */
 static int set_personality(const struct oci_config *c, herr_t *err)
 {
@@ -119,8 +137,14 @@ static __attribute__((noreturn)) void stage2_start(struct init_args *a, int conn
         struct sync_msg m;
         if (sync_expect(conn, SYNC_START, &m, "husk start", &err) < 0)
                 _exit(1);
-        if (c->hooks && hooks_run(&c->hooks->start_container, "startContainer", m.data ? m.data : "{}", &err) < 0)
-                fail(conn, &err);
+        if (c->hooks && c->hooks->start_container.n) {
+                char *state = state_in_container(m.data);
+                if (!state)
+                        herr_set(&err, ENOMEM, "startContainer hooks: state"), fail(conn, &err);
+                if (hooks_run(&c->hooks->start_container, "startContainer", state, &err) < 0)
+                        fail(conn, &err);
+                free(state);
+        }
         sync_msg_free(&m);
         /* The process attributes need /proc/self writable by us. */
         (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
@@ -194,8 +218,14 @@ static __attribute__((noreturn)) void stage2(struct init_args *a)
                 _exit(1);
         if (sync_expect(sock, SYNC_CONTINUE, &m, "husk", &err) < 0)
                 _exit(1);
-        if (c->hooks && hooks_run(&c->hooks->create_container, "createContainer", m.data ? m.data : "{}", &err) < 0)
-                fail(sock, &err);
+        if (c->hooks && c->hooks->create_container.n) {
+                char *state = state_in_container(m.data);
+                if (!state)
+                        herr_set(&err, ENOMEM, "createContainer hooks: state"), fail(sock, &err);
+                if (hooks_run(&c->hooks->create_container, "createContainer", state, &err) < 0)
+                        fail(sock, &err);
+                free(state);
+        }
         sync_msg_free(&m);
 
         if (rootfs_protect(c, rootfd, &err) < 0 || rootfs_enter(c, rootfd, &ro, &err) < 0)
