@@ -83,6 +83,9 @@ Test(hooks, all_six_in_order_with_state_env_args)
         size_t n;
         char **l = log_lines(&n);
         cr_assert_eq(n, 3, "after create: prestart, createRuntime, createContainer; got %zu", n);
+        yajl_val st = h_state(id);
+        long long pid = h_jint(st, "pid");
+        yajl_tree_free(st);
         HUSK(&r, "start", id);
         H_OK(&r);
         h_res_free(&r);
@@ -109,6 +112,16 @@ Test(hooks, all_six_in_order_with_state_env_args)
                 H_HAS(l[i], st);
                 H_HAS(l[i], "\"bundle\":\"");
                 H_HAS(l[i], "\"ociVersion\"");
+                /* runtime.md: the pid as seen from the namespace the hook
+                 * runs in (1 in the container's pid namespace). */
+                char pidk[64];
+                if (i == 2 || i == 3)
+                        snprintf(pidk, sizeof pidk, "\"pid\":1,");
+                else if (i == 5)
+                        snprintf(pidk, sizeof pidk, "\"status\":\"stopped\"");
+                else
+                        snprintf(pidk, sizeof pidk, "\"pid\":%lld,", pid);
+                H_HAS(l[i], pidk);
         }
         h_assert_clean(id, NULL);
 }
