@@ -146,10 +146,7 @@ static __attribute__((noreturn)) void stage2_start(struct init_args *a, int conn
                 free(state);
         }
         sync_msg_free(&m);
-        /* The process attributes need /proc/self writable by us. */
         (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-        if (process_set_attrs(c->process, &err) < 0 || set_personality(c, &err) < 0)
-                fail(conn, &err);
         /* seccomp as late as possible: after the identity switch when
          * no_new_privs is set or CAP_SYS_ADMIN is kept, else just before it
          * (loading without no_new_privs needs CAP_SYS_ADMIN). */
@@ -213,6 +210,14 @@ static __attribute__((noreturn)) void stage2(struct init_args *a)
         int slave;
         if (setup_terminal(a, rootfd, &slave, &err) < 0 || rootfs_bind_console(rootfd, slave, &err) < 0)
                 fail(sock, &err);
+        /* The process attributes (rlimits, oomScoreAdj, ioPriority, scheduler,
+         * LSM labels, personality) are inherited across exec: apply them here
+         * so a bad one fails create, not start (as runc). /proc is still the
+         * host's; /proc/self must be writable by us for a moment. */
+        (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+        if (process_set_attrs(c->process, &err) < 0 || set_personality(c, &err) < 0)
+                fail(sock, &err);
+        (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
         if (sync_send(sock, SYNC_HOOKS, NULL, 0, -1) < 0)
                 _exit(1);
