@@ -131,9 +131,31 @@ Test(process, rlimits)
 Test(process, rlimit_above_the_hard_limit_fails_clearly)
 {
         const char *id = h_id("p");
-        struct h_res r = run_cfg(&(struct h_cfg){
+        const char *b = h_bundle(&(struct h_cfg){
                 .process_extra = ",\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":1048576,\"hard\":1048576}]" });
+        struct h_res r;
+        HUSK(&r, "run", "-b", b, id);
         h_assert_fail(&r, "RLIMIT_NOFILE");
+        h_res_free(&r);
+        h_assert_clean(id, NULL);
+        /* create itself fails, as with runc: clients see it there. */
+        HUSK(&r, "create", "-b", b, id);
+        h_assert_fail(&r, "RLIMIT_NOFILE");
+        h_res_free(&r);
+        h_assert_clean(id, NULL);
+}
+
+Test(process, lowering_oom_score_adj_without_cap_sys_resource_fails_at_create)
+{
+        char *bnd = h_read("/proc/self/status");
+        unsigned long long caps = strtoull(strstr(bnd, "CapBnd:") + 8, NULL, 16);
+        free(bnd);
+        if (caps & (1ULL << 24))
+                cr_skip_test("this host grants CAP_SYS_RESOURCE");
+        const char *id = h_id("oom");
+        struct h_res r;
+        HUSK(&r, "create", "-b", h_bundle(&(struct h_cfg){ .process_extra = ",\"oomScoreAdj\":-500" }), id);
+        h_assert_fail(&r, "oomScoreAdj");
         h_res_free(&r);
         h_assert_clean(id, NULL);
 }
