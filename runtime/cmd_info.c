@@ -37,8 +37,8 @@ static int collect(const char *root, struct row **rows, size_t *n, herr_t *err)
                 if (de->d_name[0] == '.')
                         continue;
                 herr_t e2 = { 0 };
-                int fd = store_open(root, de->d_name, LOCK_SH, &e2);
-                if (fd < 0)
+                int fd;
+                if (store_open_reader(root, de->d_name, &fd, &e2) < 0)
                         continue;
                 if (*n == cap) {
                         cap = cap ? cap * 2 : 16;
@@ -50,14 +50,15 @@ static int collect(const char *root, struct row **rows, size_t *n, herr_t *err)
                         *rows = nr;
                 }
                 struct row *r = &(*rows)[*n];
-                if (state_load(fd, &r->st, &e2) < 0) {
+                if (fd < 0 || state_load(fd, &r->st, &e2) < 0) {
                         memset(&r->st, 0, sizeof r->st);
                         r->st.id = strdup(de->d_name);
                         r->status = "creating";
                 } else {
                         r->status = state_status(fd, &r->st);
                 }
-                close(fd);
+                if (fd >= 0)
+                        close(fd);
                 (*n)++;
         }
         return 0;

@@ -52,7 +52,39 @@ static int listen_fds(void)
 {
         const char *s = getenv("LISTEN_FDS");
         long n = s ? strtol(s, NULL, 10) : 0;
+        /* sd_listen_fds(3): the fds are ours only when LISTEN_PID is unset
+         * or names us. */
+        const char *p = getenv("LISTEN_PID");
+        if (p && *p && strtol(p, NULL, 10) != (long)getpid())
+                return 0;
         return n > 0 && n < 1024 ? (int)n : 0;
+}
+
+/* process.env gets LISTEN_FDS=n and LISTEN_PID=1 (the program is pid 1 of
+ * the container), replacing any the config had. */
+static int add_listen_env(struct oci_process *p, int n, herr_t *err)
+{
+        size_t k = 0;
+        char **env = calloc(p->n_env + 3, sizeof *env);
+        if (!env)
+                return herr_set(err, ENOMEM, "process.env");
+        for (size_t i = 0; i < p->n_env; i++) {
+                if (!strncmp(p->env[i], "LISTEN_FDS=", 11) || !strncmp(p->env[i], "LISTEN_PID=", 11) ||
+                    !strncmp(p->env[i], "LISTEN_FDNAMES=", 15)) {
+                        free(p->env[i]);
+                        continue;
+                }
+                env[k++] = p->env[i];
+        }
+        if (asprintf(&env[k], "LISTEN_FDS=%d", n) < 0 || !(env[k + 1] = strdup("LISTEN_PID=1"))) {
+                free(env);
+                return herr_set(err, ENOMEM, "process.env");
+        }
+        k += 2;
+        free(p->env);
+        p->env = env;
+        p->n_env = k;
+        return 0;
 }
 
 int parse_create_args(struct cli *c, const char *cmd, int argc, char **argv, struct create_args *a, herr_t *err)
@@ -105,7 +137,8 @@ int parse_create_args(struct cli *c, const char *cmd, int argc, char **argv, str
         if (!a->bundle_abs)
                 return herr_sys(err, "--bundle %s", bundle);
         a->o.bundle = a->bundle_abs;
-        a->o.preserve_fds += listen_fds();
+        int nlisten = listen_fds();
+        a->o.preserve_fds += nlisten;
         reserve_fds(a->o.preserve_fds);
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/config.json", a->bundle_abs);
@@ -121,6 +154,8 @@ int parse_create_args(struct cli *c, const char *cmd, int argc, char **argv, str
                 return herr_prefix(err, "config.json");
         /* LISTEN_FDS passthrough: the program sees them as if systemd had
          * started it (LISTEN_PID is the container's pid 1). */
+        if (nlisten && a->cfg->process && add_listen_env(a->cfg->process, nlisten, err) < 0)
+                return -1;
         return 0;
 }
 
@@ -228,13 +263,13 @@ static int cmd_state(struct cli *c, int argc, char **argv, herr_t *err)
         const char *id = NULL;
         if (no_options("state", argc, argv, err) < 0 || one_id("state", argc, argv, &id, err) < 0)
                 return EXIT_HUSK_ERROR;
-        _cleanup_close_ int dirfd = store_open(c->root, id, LOCK_SH, err);
-        if (dirfd < 0)
+        _cleanup_close_ int dirfd = -1;
+        if (store_open_reader(c->root, id, &dirfd, err) < 0)
                 return EXIT_HUSK_ERROR;
         struct container_state st;
         _cleanup_free_ char *json = NULL;
         int rc = 0;
-        if (state_load(dirfd, &st, err) < 0) {
+        if (dirfd < 0 || state_load(dirfd, &st, err) < 0) {
                 /* Still being created: only the id is known. */
                 herr_clear(err);
                 memset(&st, 0, sizeof st);

@@ -31,6 +31,10 @@ struct create_opts {
 int container_create(const struct create_opts *o, struct oci_config *cfg,
                      struct container_state *st, herr_t *err);
 
+/* The checks of create_checks.c: a config that would change the host or
+ * could only fail half-way is refused before anything is made. */
+int create_check_config(const struct oci_config *cfg, herr_t *err);
+
 /* start: startContainer hooks run, the user's program is executed, the
  * poststart hooks run. */
 int container_start(const char *root, const char *id, herr_t *err);

@@ -385,9 +385,9 @@ int container_create(const struct create_opts *o, struct oci_config *cfg, struct
 {
         if (oci_config_validate_runnable(cfg, err) < 0)
                 return herr_prefix(err, "config.json");
+        if (create_check_config(cfg, err) < 0)
+                return -1;
         if (cfg->linux_ && cfg->linux_->seccomp && seccomp_validate(cfg->linux_->seccomp, err) < 0)
-                return herr_prefix(err, "config.json");
-        if (rootfs_check_config(cfg, err) < 0)
                 return herr_prefix(err, "config.json");
         process_warn_caps(cfg->process, husk_warn_str);
         struct creation c = {

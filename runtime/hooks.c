@@ -33,6 +33,8 @@ static int run_one(const struct oci_hook *h, const char *state_json, herr_t *err
                 /* Child: the state on stdin; stdout/stderr stay husk's. */
                 if (dup2(pipefd[0], 0) < 0)
                         _exit(127);
+                /* Its own process group: a timeout kills what it started too. */
+                (void)setpgid(0, 0);
                 char *argv0[] = { h->path, NULL };
                 char **argv = h->n_args ? h->args : argv0;
                 char *envp0[] = { NULL };
@@ -42,6 +44,7 @@ static int run_one(const struct oci_hook *h, const char *state_json, herr_t *err
                 execve(h->path, argv, h->env ? h->env : envp0);
                 _exit(127);
         }
+        (void)setpgid(pid, pid); /* no race with the child's own setpgid */
         close(pipefd[0]);
         /* The hook may not read stdin at all: ignore EPIPE. */
         signal(SIGPIPE, SIG_IGN);
@@ -57,6 +60,7 @@ static int run_one(const struct oci_hook *h, const char *state_json, herr_t *err
                         r = poll(&p, 1, ms);
                 while (r < 0 && errno == EINTR);
                 if (r == 0) {
+                        kill(-pid, SIGKILL);
                         kill(pid, SIGKILL);
                         waitpid(pid, NULL, 0);
                         return herr_set(err, 0, "timed out after %llds", (long long)h->timeout.v);

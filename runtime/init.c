@@ -64,19 +64,6 @@ static int prepare_fds(int keep_from, herr_t *err)
         return 0;
 }
 
-/* linux.personality: the execution domain of the program (LINUX32 for
- * 32-bit uname on a 64-bit host). */
-static int set_personality(const struct oci_config *c, herr_t *err)
-{
-        const struct oci_personality *p = c->linux_ ? c->linux_->personality : NULL;
-        if (!p || !p->domain)
-                return 0;
-        unsigned long dom = !strcmp(p->domain, "LINUX32") ? PER_LINUX32 : PER_LINUX;
-        if (personality(dom) < 0)
-                return herr_sys(err, "linux.personality %s", p->domain);
-        return 0;
-}
-
 static bool keeps_sys_admin(const struct oci_process *p)
 {
         const struct oci_capabilities *c = p->capabilities;
@@ -104,6 +91,45 @@ static int load_seccomp(const struct oci_config *c, int conn, herr_t *err)
         return 0;
 }
 
+/* runtime.md: hooks in the container namespace get the pid as seen from
+ * it. husk sends the state with the host's pid: put ours in (the first
+ * "pid": of the document husk generated is the top-level one). */
+static char *state_in_container(const char *json)
+{
+        const char *in = json ? json : "{}";
+        const char *p = strstr(in, "\"pid\":");
+        char *out = NULL;
+        if (!p || (p[6] < '0' || p[6] > '9'))
+                return strdup(in);
+        const char *end = p + 6;
+        while (*end >= '0' && *end <= '9')
+                end++;
+        if (asprintf(&out, "%.*s\"pid\":%d%s", (int)(p - in), in, (int)getpid(), end) < 0)
+                return NULL;
+        return out;
+}
+
+/* linux.personality: the execution domain, inherited across exec. */
+static int set_personality(const struct oci_config *c, herr_t *err)
+{
+        const struct oci_personality *p = c->linux_ ? c->linux_->personality : NULL;
+        if (!p)
+                return 0;
+        unsigned long dom;
+        if (p->domain && !strcmp(p->domain, "LINUX"))
+                dom = PER_LINUX;
+        else if (p->domain && !strcmp(p->domain, "LINUX32"))
+                dom = PER_LINUX32;
+        else
+                return herr_set(err, 0, "linux.personality.domain '%s': expected LINUX or LINUX32",
+                                p->domain ? p->domain : "");
+        if (p->n_flags)
+                return herr_set(err, 0, "linux.personality.flags '%s': no flags are supported", p->flags[0]);
+        if (personality(dom) < 0)
+                return herr_sys(err, "linux.personality %s", p->domain);
+        return 0;
+}
+
 static __attribute__((noreturn)) void stage2_start(struct init_args *a, int conn)
 {
         herr_t err = { 0 };
@@ -111,13 +137,16 @@ static __attribute__((noreturn)) void stage2_start(struct init_args *a, int conn
         struct sync_msg m;
         if (sync_expect(conn, SYNC_START, &m, "husk start", &err) < 0)
                 _exit(1);
-        if (c->hooks && hooks_run(&c->hooks->start_container, "startContainer", m.data ? m.data : "{}", &err) < 0)
-                fail(conn, &err);
+        if (c->hooks && c->hooks->start_container.n) {
+                char *state = state_in_container(m.data);
+                if (!state)
+                        herr_set(&err, ENOMEM, "startContainer hooks: state"), fail(conn, &err);
+                if (hooks_run(&c->hooks->start_container, "startContainer", state, &err) < 0)
+                        fail(conn, &err);
+                free(state);
+        }
         sync_msg_free(&m);
-        /* The process attributes need /proc/self writable by us. */
         (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-        if (process_set_attrs(c->process, &err) < 0)
-                fail(conn, &err);
         /* seccomp as late as possible: after the identity switch when
          * no_new_privs is set or CAP_SYS_ADMIN is kept, else just before it
          * (loading without no_new_privs needs CAP_SYS_ADMIN). */
@@ -128,7 +157,7 @@ static __attribute__((noreturn)) void stage2_start(struct init_args *a, int conn
                 fail(conn, &err);
         if (late && load_seccomp(c, conn, &err) < 0)
                 fail(conn, &err);
-        if (set_personality(c, &err) < 0 || prepare_fds(3 + a->preserve_fds, &err) < 0)
+        if (prepare_fds(3 + a->preserve_fds, &err) < 0)
                 fail(conn, &err);
         /* Dispositions husk changed (SIGPIPE for hooks) must not reach the
          * program: ignored signals stay ignored across execve. */
@@ -181,13 +210,27 @@ static __attribute__((noreturn)) void stage2(struct init_args *a)
         int slave;
         if (setup_terminal(a, rootfd, &slave, &err) < 0 || rootfs_bind_console(rootfd, slave, &err) < 0)
                 fail(sock, &err);
+        /* The process attributes (rlimits, oomScoreAdj, ioPriority, scheduler,
+         * LSM labels, personality) are inherited across exec: apply them here
+         * so a bad one fails create, not start (as runc). /proc is still the
+         * host's; /proc/self must be writable by us for a moment. */
+        (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+        if (process_set_attrs(c->process, &err) < 0 || set_personality(c, &err) < 0)
+                fail(sock, &err);
+        (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
         if (sync_send(sock, SYNC_HOOKS, NULL, 0, -1) < 0)
                 _exit(1);
         if (sync_expect(sock, SYNC_CONTINUE, &m, "husk", &err) < 0)
                 _exit(1);
-        if (c->hooks && hooks_run(&c->hooks->create_container, "createContainer", m.data ? m.data : "{}", &err) < 0)
-                fail(sock, &err);
+        if (c->hooks && c->hooks->create_container.n) {
+                char *state = state_in_container(m.data);
+                if (!state)
+                        herr_set(&err, ENOMEM, "createContainer hooks: state"), fail(sock, &err);
+                if (hooks_run(&c->hooks->create_container, "createContainer", state, &err) < 0)
+                        fail(sock, &err);
+                free(state);
+        }
         sync_msg_free(&m);
 
         if (rootfs_protect(c, rootfd, &err) < 0 || rootfs_enter(c, rootfd, &ro, &err) < 0)

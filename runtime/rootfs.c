@@ -221,45 +221,6 @@ static bool dev_is_bind_mounted(const struct oci_config *c)
         return false;
 }
 
-/* Which namespace a sysctl belongs to (the ones the kernel namespaces);
- * -1 for a global one, which would change the host. */
-static int sysctl_namespace(const char *k)
-{
-        static const char *const ipc[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
-                                           "kernel.shmall", "kernel.shmmax", "kernel.shmmni",
-                                           "kernel.shm_rmid_forced" };
-        for (size_t i = 0; i < ARRAY_SIZE(ipc); i++)
-                if (!strcmp(k, ipc[i]))
-                        return OCI_NS_IPC;
-        if (!strncmp(k, "fs.mqueue.", 10))
-                return OCI_NS_IPC;
-        if (!strncmp(k, "net.", 4))
-                return OCI_NS_NETWORK;
-        if (!strcmp(k, "kernel.hostname") || !strcmp(k, "kernel.domainname"))
-                return OCI_NS_UTS;
-        return -1;
-}
-
-int rootfs_check_config(const struct oci_config *c, herr_t *err)
-{
-        bool uts = oci_config_namespace(c, OCI_NS_UTS) != NULL;
-        if (c->hostname && *c->hostname && !uts)
-                return herr_set(err, 0, "hostname: needs a uts namespace (it would change the host's name)");
-        if (c->domainname && *c->domainname && !uts)
-                return herr_set(err, 0, "domainname: needs a uts namespace (it would change the host's name)");
-        const struct oci_linux *l = c->linux_;
-        for (size_t i = 0; l && i < l->n_sysctl; i++) {
-                const char *k = l->sysctl[i].key;
-                int ns = sysctl_namespace(k);
-                if (ns < 0)
-                        return herr_set(err, 0, "linux.sysctl %s: not a namespaced sysctl (it would change the host)", k);
-                if (!oci_config_namespace(c, (enum oci_ns_type)ns))
-                        return herr_set(err, 0, "linux.sysctl %s: needs a %s namespace", k,
-                                        oci_ns_type_name((enum oci_ns_type)ns));
-        }
-        return 0;
-}
-
 static int set_sysctls(const struct oci_config *c, herr_t *err)
 {
         const struct oci_linux *l = c->linux_;

@@ -19,10 +19,6 @@ struct rootfs_opts {
         bool no_pivot;
 };
 
-/* Checks made before anything is created: hostname/domainname need a uts
- * namespace, every sysctl must be namespaced and its namespace private. */
-int rootfs_check_config(const struct oci_config *c, herr_t *err);
-
 /* Propagation, bind of the rootfs, config mounts in order, devices and
  * /dev symlinks, hostname, domainname, sysctl. Returns the rootfs dirfd. */
 int rootfs_prepare(const struct oci_config *c, const struct rootfs_opts *o, herr_t *err);

@@ -115,6 +115,20 @@ int store_open(const char *root, const char *id, int lock, herr_t *err)
         return fd;
 }
 
+int store_open_reader(const char *root, const char *id, int *dirfd, herr_t *err)
+{
+        *dirfd = store_open(root, id, LOCK_SH | LOCK_NB, err);
+        if (*dirfd >= 0 || err->errnum != EWOULDBLOCK)
+                return *dirfd < 0 ? -1 : 0;
+        herr_clear(err);
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s/" STATE_FILE, root, id);
+        if (access(path, F_OK) < 0 && errno == ENOENT)
+                return 0;
+        *dirfd = store_open(root, id, LOCK_SH, err);
+        return *dirfd < 0 ? -1 : 0;
+}
+
 int store_remove(const char *root, const char *id, herr_t *err)
 {
         char path[PATH_MAX];

@@ -44,6 +44,11 @@ int store_create(const char *root, const char *id, herr_t *err);
 /* Open and lock an existing container's directory (LOCK_EX or LOCK_SH).
  * A missing container: "container 'x' does not exist". */
 int store_open(const char *root, const char *id, int lock, herr_t *err);
+/* For readers (state, list): share-locked like store_open, except while a
+ * create holds the lock and has not written state.json yet: then 0 with
+ * *dirfd -1, the container is "creating" (a create hook asking for the state
+ * must not wait for the create). */
+int store_open_reader(const char *root, const char *id, int *dirfd, herr_t *err);
 
 /* Remove <root>/<id> and everything in it. */
 int store_remove(const char *root, const char *id, herr_t *err);
