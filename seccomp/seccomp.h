@@ -43,6 +43,8 @@
 #define HUSK_SECCOMP_H
 
 #include <seccomp.h>           /* libseccomp (system header, not this file) */
+#include <linux/filter.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "../common/error.h"
@@ -66,8 +68,34 @@ int seccomp_build(const struct oci_seccomp *s, scmp_filter_ctx *out, herr_t *err
 
 /* Build and load the filter into the calling process. Called last before
  * exec. (Named _config because libseccomp owns the symbol seccomp_load.) When an action is SCMP_ACT_NOTIFY, *notify_fd receives the listener
- * fd (else -1); the caller owns it. */
+ * fd (else -1); the caller owns it. Same as seccomp_prepare(s, NULL, ...)
+ * then seccomp_prog_load(). */
 int seccomp_load_config(const struct oci_seccomp *s, int *notify_fd, herr_t *err);
+
+/* A compiled filter: the BPF libseccomp builds for a section and the
+ * seccomp(2) flags of its config. Plain memory, so a fork of the process
+ * that prepared it can load it (husk create prepares it, the container
+ * init loads it after pivot_root, where no path of the host is left). */
+struct seccomp_prog {
+        struct sock_filter *insns;
+        unsigned short len;
+        unsigned long flags;   /* SECCOMP_FILTER_FLAG_* */
+        bool notify;           /* NEW_LISTENER: loading returns a listener */
+};
+
+/* Validate s and compile it. With cache_dir (husk uses <--root>/.seccomp-cache)
+ * the BPF comes from, or goes to, the compiled-filter cache (cache.c): the
+ * entry is keyed by a SHA-256 of the canonical section (seccomp_gen), the
+ * husk and libseccomp versions and the native arch, and any problem reading
+ * it means a rebuild. Errors and unknown-syscall warnings are the same with
+ * or without a cache. Release with seccomp_prog_free. */
+int seccomp_prepare(const struct oci_seccomp *s, const char *cache_dir, struct seccomp_prog *out,
+                    herr_t *err);
+
+/* Load p into the calling process with seccomp(2) and p->flags; with
+ * p->notify, *notify_fd receives the listener (O_CLOEXEC), else -1. */
+int seccomp_prog_load(const struct seccomp_prog *p, int *notify_fd, herr_t *err);
+void seccomp_prog_free(struct seccomp_prog *p);
 
 /* The container process state of config-linux.md as JSON:
  *   {"ociVersion": <state.ociVersion>, "fds": ["seccompFd"], "pid": pid,
