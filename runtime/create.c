@@ -227,6 +227,12 @@ static int run_create_hooks(struct creation *c, herr_t *err)
         return 0;
 }
 
+static bool has_create_hooks(const struct oci_config *cfg)
+{
+        const struct oci_hooks *h = cfg->hooks;
+        return h && (h->prestart.n || h->create_runtime.n);
+}
+
 static int spawn(struct creation *c, herr_t *err)
 {
         int sp[2];
@@ -362,11 +368,16 @@ static int create_steps(struct creation *c, herr_t *err)
                 return -1;
         if (spawn(c, err) < 0)
                 return -1;
+        /* Without runtime-namespace hooks the init need not wait for us
+         * at sync point 3: its CONTINUE is queued right away. */
+        bool queued = !has_create_hooks(c->cfg);
+        if (queued && run_create_hooks(c, err) < 0)
+                return -1;
         if (sync_expect(c->sync_fd, SYNC_HOOKS, &m, "container init", err) < 0)
                 return -1;
         sync_msg_free(&m);
         c->hooks_started = true;
-        if (run_create_hooks(c, err) < 0) {
+        if (!queued && run_create_hooks(c, err) < 0) {
                 c->hooks_started = true;
                 return -1;
         }
