@@ -8,6 +8,7 @@
  * rebuilds and replaces it). */
 #include "seccomp_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -27,6 +28,9 @@
 #define MAGIC "HUSKBPF1"
 #define HDR_LEN (8 + 2 * SHA256_LEN + 8)
 #define MAX_INSNS 4096 /* BPF_MAXINSNS */
+/* Entries kept: each distinct profile and husk build adds one (~10 KiB);
+ * past this many, a miss empties the directory before adding its own. */
+#define MAX_ENTRIES 128
 
 #ifndef HUSK_VERSION
 #define HUSK_VERSION "dev"
@@ -128,6 +132,23 @@ static int ensure_dir(const char *dir, herr_t *err)
         return 0;
 }
 
+static void prune(const char *dir)
+{
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        struct dirent *de;
+        size_t n = 0;
+        if (!d)
+                return;
+        while ((de = readdir(d)))
+                n += de->d_name[0] != '.';
+        if (n < MAX_ENTRIES)
+                return;
+        rewinddir(d);
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        (void)unlinkat(dirfd(d), de->d_name, 0);
+}
+
 int seccomp_cache_put(const char *dir, const unsigned char key[SHA256_LEN], const struct seccomp_prog *p,
                       herr_t *err)
 {
@@ -138,6 +159,7 @@ int seccomp_cache_put(const char *dir, const unsigned char key[SHA256_LEN], cons
                 return herr_set(err, EINVAL, "seccomp cache: filter of %u instructions", p->len);
         if (ensure_dir(dir, err) < 0)
                 return -1;
+        prune(dir);
         _cleanup_free_ unsigned char *buf = malloc(HDR_LEN + body);
         if (!buf)
                 return herr_set(err, ENOMEM, "seccomp cache entry");

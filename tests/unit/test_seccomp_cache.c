@@ -307,3 +307,22 @@ Test(seccomp_cache, sha256_matches_libcrypto)
                 cr_assert_eq(memcmp(a, b, SHA256_LEN), 0, "length %zu in pieces", len);
         }
 }
+
+Test(seccomp_cache, full_cache_is_emptied_on_a_miss, .init = setup, .fini = teardown)
+{
+        struct seccomp_prog p;
+        prepare(seccomp_default_profile(), cache, &p);
+        seccomp_prog_free(&p);
+        for (int i = 0; i < 200; i++) {
+                char path[512];
+                snprintf(path, sizeof path, "%s/%064d", cache, i);
+                int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+                cr_assert_geq(fd, 0);
+                close(fd);
+        }
+        struct oci_seccomp_syscall sc[] = { SC("SCMP_ACT_ERRNO", "getcwd") };
+        struct oci_seccomp s = { .default_action = "SCMP_ACT_ALLOW", .syscalls = sc, .n_syscalls = 1 };
+        prepare(&s, cache, &p);
+        seccomp_prog_free(&p);
+        cr_assert_eq(entries(NULL, 0), 1);
+}
