@@ -5,12 +5,14 @@
  *       SCMP_ACT_ERRNO and SCMP_ACT_TRACE (default EPERM), else an error.
  *   architectures -> seccomp_arch_add (the native arch is always kept).
  *   flags -> filter attributes: TSYNC -> SCMP_FLTATR_CTL_TSYNC, LOG ->
- *       SCMP_FLTATR_CTL_LOG, SPEC_ALLOW -> SCMP_FLTATR_CTL_SSB.
- *       SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: with libseccomp >= 2.6.0
- *       SCMP_FLTATR_CTL_WAITKILL; with an older one (Debian 12 ships 2.5.4)
- *       husk exports libseccomp's BPF and calls seccomp(2) itself with the
- *       kernel flags (NEW_LISTENER|WAIT_KILLABLE_RECV, TSYNC_ESRCH with
- *       TSYNC). The flag only means something with SCMP_ACT_NOTIFY rules (the
+ *       SCMP_FLTATR_CTL_LOG, SPEC_ALLOW -> SCMP_FLTATR_CTL_SSB, and the
+ *       same kernel flags when loading: husk always exports libseccomp's
+ *       BPF and calls seccomp(2) itself (seccomp_prog_load) with the flags
+ *       of the config (NEW_LISTENER with notify rules, TSYNC_ESRCH with
+ *       TSYNC and a listener).
+ *       SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: a kernel flag only (libseccomp
+ *       2.6.0's SCMP_FLTATR_CTL_WAITKILL is set too when available). The
+ *       flag only means something with SCMP_ACT_NOTIFY rules (the
  *       kernel refuses it without a listener), so it is ignored without
  *       them. A kernel older than 5.19 makes the load fail with EINVAL.
  *   syscalls[] -> seccomp_rule_add_array. An unknown syscall name is skipped
@@ -23,7 +25,7 @@
  *
  * no_new_privs: the filter is built with SCMP_FLTATR_CTL_NNP=0, so loading
  * it never sets no_new_privs itself. When process.noNewPrivileges is true
- * the runtime sets PR_SET_NO_NEW_PRIVS before seccomp_load_config(), as the
+ * the runtime sets PR_SET_NO_NEW_PRIVS before loading the filter, as the
  * very last step before execve. Without it the kernel requires CAP_SYS_ADMIN
  * in the caller's user namespace, so the runtime's init must load the filter
  * while it still holds that capability, i.e. before it drops to
@@ -31,7 +33,7 @@
  * calls that follow; otherwise loading fails with EACCES and a message
  * naming no_new_privs and CAP_SYS_ADMIN).
  *
- * SCMP_ACT_NOTIFY: seccomp_load_config() returns the listener fd
+ * SCMP_ACT_NOTIFY: loading (seccomp_load_config/seccomp_prog_load) returns the listener fd
  * (O_CLOEXEC). The container init hands it to the runtime parent over its
  * sync socket (SCM_RIGHTS) right after loading; the parent builds the
  * container process state with seccomp_process_state_json() and calls
