@@ -111,7 +111,7 @@ static int run_foreground(struct cli *c, struct create_args *a, struct container
         a->created = true;
         if (pair[0] >= 0 && (master = terminal_recv(pair[0], err)) < 0)
                 goto out;
-        if (container_start(c->root, a->o.id, err) < 0)
+        if (container_start_cfg(c->root, a->o.id, a->cfg, err) < 0)
                 goto out;
         struct relay r;
         if (master >= 0)
@@ -145,14 +145,14 @@ int cmd_run(struct cli *c, int argc, char **argv, herr_t *err)
                         herr_set(err, 0, "run --detach: process.terminal is true: --console-socket is required");
                 } else if (container_create(&a.o, a.cfg, &st, err) == 0) {
                         a.created = true;
-                        if (container_start(c->root, a.o.id, err) == 0)
+                        if (container_start_cfg(c->root, a.o.id, a.cfg, err) == 0)
                                 exit_code = 0;
                 }
         }
         /* A foreground run, or a detached one that failed, is deleted. */
         if (a.created && (exit_code < 0 || (!a.detach && !a.keep))) {
                 herr_t e2 = { 0 };
-                if (container_delete(c->root, a.o.id, true, &e2) < 0)
+                if (container_delete_cfg(c->root, a.o.id, true, a.cfg, &e2) < 0)
                         log_msg(LOG_LEVEL_WARN, "%s", e2.msg);
         }
         container_state_free(&st);

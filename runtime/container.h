@@ -38,12 +38,17 @@ int create_check_config(const struct oci_config *cfg, herr_t *err);
 /* start: startContainer hooks run, the user's program is executed, the
  * poststart hooks run. */
 int container_start(const char *root, const char *id, herr_t *err);
+/* The same with the config the container was created from, already parsed
+ * (husk run), instead of reading it back from the state directory. */
+int container_start_cfg(const char *root, const char *id, const struct oci_config *cfg, herr_t *err);
 
 /* kill: signal the init (all: every process of the container). */
 int container_kill(const char *root, const char *id, int sig, bool all, herr_t *err);
 
 /* delete: a stopped container (force: any) is destroyed; poststop hooks. */
 int container_delete(const char *root, const char *id, bool force, herr_t *err);
+int container_delete_cfg(const char *root, const char *id, bool force, const struct oci_config *cfg,
+                         herr_t *err);
 
 /* The container's config as it was at create (saved in its state dir). */
 int container_config(int dirfd, struct oci_config **cfg, herr_t *err);

@@ -42,6 +42,7 @@ struct creation {
         int pidfd;
         struct ns_plan ns;
         bool hooks_started;
+        struct seccomp_prog seccomp;
 };
 
 static int start_socket(int dirfd, herr_t *err)
@@ -227,6 +228,12 @@ static int run_create_hooks(struct creation *c, herr_t *err)
         return 0;
 }
 
+static bool has_create_hooks(const struct oci_config *cfg)
+{
+        const struct oci_hooks *h = cfg->hooks;
+        return h && (h->prestart.n || h->create_runtime.n);
+}
+
 static int spawn(struct creation *c, herr_t *err)
 {
         int sp[2];
@@ -243,6 +250,7 @@ static int spawn(struct creation *c, herr_t *err)
                 .no_pivot = c->o->no_pivot,
                 .no_new_keyring = c->o->no_new_keyring,
                 .preserve_fds = c->o->preserve_fds,
+                .seccomp = c->seccomp.insns ? &c->seccomp : NULL,
         };
         fflush(NULL);
         _cleanup_close_ int cgfd = c->st->cgroup ? cg_open(c->st->cgroup, err) : -1;
@@ -321,6 +329,21 @@ static int write_pid_file(const char *path, pid_t pid, herr_t *err)
         return 0;
 }
 
+/* Compile linux.seccomp here, where <--root> is reachable (the init loads
+ * it after pivot_root); the cache makes it cheap after the first time. */
+static int prepare_seccomp(struct creation *c, herr_t *err)
+{
+        const struct oci_seccomp *s = c->cfg->linux_ ? c->cfg->linux_->seccomp : NULL;
+        char dir[PATH_MAX];
+        if (!s)
+                return 0;
+        if (snprintf(dir, sizeof dir, "%s/.seccomp-cache", c->o->root) >= (int)sizeof dir)
+                return herr_set(err, ENAMETOOLONG, "--root %s", c->o->root);
+        if (seccomp_prepare(s, dir, &c->seccomp, err) < 0)
+                return herr_prefix(err, "config.json");
+        return 0;
+}
+
 static int create_steps(struct creation *c, herr_t *err)
 {
         struct sync_msg m;
@@ -342,13 +365,20 @@ static int create_steps(struct creation *c, herr_t *err)
         c->start_fd = start_socket(c->dirfd, err);
         if (c->start_fd < 0)
                 return -1;
+        if (prepare_seccomp(c, err) < 0)
+                return -1;
         if (spawn(c, err) < 0)
+                return -1;
+        /* Without runtime-namespace hooks the init need not wait for us
+         * at sync point 3: its CONTINUE is queued right away. */
+        bool queued = !has_create_hooks(c->cfg);
+        if (queued && run_create_hooks(c, err) < 0)
                 return -1;
         if (sync_expect(c->sync_fd, SYNC_HOOKS, &m, "container init", err) < 0)
                 return -1;
         sync_msg_free(&m);
         c->hooks_started = true;
-        if (run_create_hooks(c, err) < 0) {
+        if (!queued && run_create_hooks(c, err) < 0) {
                 c->hooks_started = true;
                 return -1;
         }
@@ -417,6 +447,7 @@ int container_create(const struct create_opts *o, struct oci_config *cfg, struct
                 close(c.console_fd);
         if (c.pidfd >= 0)
                 close(c.pidfd);
+        seccomp_prog_free(&c.seccomp);
         close(c.dirfd);
         return rc;
 }

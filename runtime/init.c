@@ -73,14 +73,15 @@ static bool keeps_sys_admin(const struct oci_process *p)
         return false;
 }
 
-/* Load linux.seccomp; a listener fd goes to husk start, which hands it to
- * listenerPath with the container state. */
-static int load_seccomp(const struct oci_config *c, int conn, herr_t *err)
+/* Load linux.seccomp (compiled by husk create before the fork); a
+ * listener fd goes to husk start, which hands it to listenerPath with the
+ * container state. */
+static int load_seccomp(const struct init_args *a, int conn, herr_t *err)
 {
-        if (!c->linux_ || !c->linux_->seccomp)
+        if (!a->seccomp)
                 return 0;
         int nfd = -1;
-        if (seccomp_load_config(c->linux_->seccomp, &nfd, err) < 0)
+        if (seccomp_prog_load(a->seccomp, &nfd, err) < 0)
                 return -1;
         if (nfd >= 0) {
                 int rc = sync_send(conn, SYNC_FD, NULL, 0, nfd);
@@ -151,11 +152,11 @@ static __attribute__((noreturn)) void stage2_start(struct init_args *a, int conn
          * no_new_privs is set or CAP_SYS_ADMIN is kept, else just before it
          * (loading without no_new_privs needs CAP_SYS_ADMIN). */
         bool late = c->process->no_new_privileges || keeps_sys_admin(c->process);
-        if (!late && load_seccomp(c, conn, &err) < 0)
+        if (!late && load_seccomp(a, conn, &err) < 0)
                 fail(conn, &err);
         if (process_set_ids(c->process, NULL, &err) < 0 || process_chdir(c->process, &err) < 0)
                 fail(conn, &err);
-        if (late && load_seccomp(c, conn, &err) < 0)
+        if (late && load_seccomp(a, conn, &err) < 0)
                 fail(conn, &err);
         if (prepare_fds(3 + a->preserve_fds, &err) < 0)
                 fail(conn, &err);

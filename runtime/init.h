@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "../namespaces/namespaces.h"
+#include "../seccomp/seccomp.h"
 #include "../spec/config.h"
 
 struct init_args {
@@ -18,6 +19,7 @@ struct init_args {
         bool no_pivot;
         bool no_new_keyring;
         int preserve_fds;
+        const struct seccomp_prog *seccomp; /* compiled linux.seccomp or NULL */
 };
 
 /* Stage 1: joins and creates namespaces, forks the init, reports its pid

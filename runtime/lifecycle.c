@@ -109,7 +109,7 @@ static int send_listener(struct opened *o, const struct oci_config *cfg, int fd,
         return 0;
 }
 
-static int start_steps(struct opened *o, struct oci_config *cfg, herr_t *err)
+static int start_steps(struct opened *o, const struct oci_config *cfg, herr_t *err)
 {
         _cleanup_free_ char *json = NULL;
         if (state_oci_json(&o->st, "created", false, &json, err) < 0)
@@ -152,6 +152,11 @@ static int start_steps(struct opened *o, struct oci_config *cfg, herr_t *err)
 
 int container_start(const char *root, const char *id, herr_t *err)
 {
+        return container_start_cfg(root, id, NULL, err);
+}
+
+int container_start_cfg(const char *root, const char *id, const struct oci_config *parsed, herr_t *err)
+{
         struct opened o;
         if (open_container(root, id, LOCK_EX, &o, err) < 0)
                 return -1;
@@ -159,8 +164,8 @@ int container_start(const char *root, const char *id, herr_t *err)
         struct oci_config *cfg = NULL;
         if (strcmp(o.status, "created") != 0)
                 herr_set(err, 0, "container '%s' is %s, not created: cannot start", id, o.status);
-        else if (container_config(o.dirfd, &cfg, err) == 0)
-                rc = start_steps(&o, cfg, err);
+        else if (parsed || container_config(o.dirfd, &cfg, err) == 0)
+                rc = start_steps(&o, parsed ? parsed : cfg, err);
         oci_config_free(cfg);
         close_container(&o);
         return rc;
@@ -205,7 +210,7 @@ static int wait_gone(const struct container_state *st, int timeout_ms)
         return poll(&p, 1, timeout_ms) > 0 ? 0 : -1;
 }
 
-static int destroy(struct opened *o, const char *root, herr_t *err)
+static int destroy(struct opened *o, const char *root, const struct oci_config *parsed, herr_t *err)
 {
         if (strcmp(o->status, "stopped") != 0) {
                 herr_t e2 = { 0 };
@@ -223,12 +228,13 @@ static int destroy(struct opened *o, const char *root, herr_t *err)
                 return -1;
         struct oci_config *cfg = NULL;
         herr_t e3 = { 0 };
-        if (container_config(o->dirfd, &cfg, &e3) < 0)
+        if (!parsed && container_config(o->dirfd, &cfg, &e3) < 0)
                 husk_warn("container '%s': %s: poststop hooks not run", o->st.id, e3.msg);
-        if (cfg && cfg->hooks) {
+        const struct oci_config *c = parsed ? parsed : cfg;
+        if (c && c->hooks) {
                 _cleanup_free_ char *json = NULL;
                 if (state_oci_json(&o->st, "stopped", false, &json, &e3) == 0 &&
-                    hooks_run(&cfg->hooks->poststop, "poststop", json, &e3) < 0)
+                    hooks_run(&c->hooks->poststop, "poststop", json, &e3) < 0)
                         husk_warn("%s", e3.msg);
         }
         oci_config_free(cfg);
@@ -238,6 +244,12 @@ static int destroy(struct opened *o, const char *root, herr_t *err)
 }
 
 int container_delete(const char *root, const char *id, bool force, herr_t *err)
+{
+        return container_delete_cfg(root, id, force, NULL, err);
+}
+
+int container_delete_cfg(const char *root, const char *id, bool force, const struct oci_config *parsed,
+                         herr_t *err)
 {
         struct opened o;
         if (open_container(root, id, LOCK_EX, &o, err) < 0) {
@@ -257,7 +269,7 @@ int container_delete(const char *root, const char *id, bool force, herr_t *err)
         if (!force && strcmp(o.status, "stopped") != 0)
                 rc = herr_set(err, 0, "container '%s' is %s: stop it first or use --force", id, o.status);
         else
-                rc = destroy(&o, root, err);
+                rc = destroy(&o, root, parsed, err);
         close_container(&o);
         return rc;
 }

@@ -198,7 +198,10 @@ int state_save(int dirfd, const struct container_state *s, herr_t *err)
         int rc = write_all(fd, buf, len);
         int e = errno;
         yajl_gen_free(g);
-        if (rc < 0 || fsync(fd) < 0 || close(fd) < 0) {
+        /* No fsync: the rename makes the update atomic for readers; the
+         * state does not outlive a reboot ("/run"), and an fsync costs
+         * every create a disk flush when --root is on disk. */
+        if (rc < 0 || close(fd) < 0) {
                 if (!rc)
                         e = errno;
                 unlinkat(dirfd, tmp, 0);

@@ -1,11 +1,10 @@
-/* seccomp/rawload.c: load a libseccomp-built filter with seccomp(2) itself,
- * for filter flags the linked libseccomp has no attribute for (today:
- * SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV before libseccomp 2.6.0). The BPF
- * is the one libseccomp would load (seccomp_export_bpf of the same ctx). */
+/* seccomp/rawload.c: the filter as a BPF program (exported from
+ * libseccomp, or read from the cache) loaded with seccomp(2) itself, with
+ * the kernel flags of the config: also those the linked libseccomp has no
+ * attribute for (SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV before 2.6.0). */
 #include "seccomp_internal.h"
 
 #include <errno.h>
-#include <linux/filter.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -19,7 +18,7 @@
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
 #endif
 
-static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog, herr_t *err)
+int seccomp_export(scmp_filter_ctx ctx, struct seccomp_prog *p, herr_t *err)
 {
         _cleanup_close_ int fd = memfd_create("husk-seccomp-bpf", MFD_CLOEXEC);
         struct stat st;
@@ -40,12 +39,12 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog, herr_t *err)
                 free(insns);
                 return herr_sys(err, "linux.seccomp: reading the exported filter");
         }
-        prog->len = (unsigned short)(len / sizeof(struct sock_filter));
-        prog->filter = insns;
+        p->len = (unsigned short)(len / sizeof(struct sock_filter));
+        p->insns = insns;
         return 0;
 }
 
-static unsigned long kernel_flags(const struct oci_seccomp *s, bool notify)
+unsigned long seccomp_kernel_flags(const struct oci_seccomp *s, bool notify)
 {
         unsigned long f = notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
         for (size_t i = 0; i < s->n_flags; i++) {
@@ -66,25 +65,27 @@ static unsigned long kernel_flags(const struct oci_seccomp *s, bool notify)
         return f;
 }
 
-int seccomp_raw_load(scmp_filter_ctx ctx, const struct oci_seccomp *s, bool notify,
-                     int *notify_fd, herr_t *err)
+int seccomp_prog_load(const struct seccomp_prog *p, int *notify_fd, herr_t *err)
 {
-        struct sock_fprog prog;
-        if (export_bpf(ctx, &prog, err) < 0)
-                return -1;
-        unsigned long flags = kernel_flags(s, notify);
-        long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
-        int saved = errno;
-        free(prog.filter);
-        if (r < 0 && saved == EACCES)
-                return herr_set(err, saved, "linux.seccomp: loading the filter needs no_new_privs or CAP_SYS_ADMIN");
+        struct sock_fprog prog = { .len = p->len, .filter = p->insns };
+        *notify_fd = -1;
+        long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->flags, &prog);
+        if (r < 0 && errno == EACCES)
+                return herr_sys(err, "linux.seccomp: loading the filter needs no_new_privs or CAP_SYS_ADMIN");
         if (r < 0)
-                return herr_set(err, saved, "linux.seccomp: seccomp(SECCOMP_SET_MODE_FILTER, 0x%lx)", flags);
-        if (notify) {
+                return herr_sys(err, "linux.seccomp: seccomp(SECCOMP_SET_MODE_FILTER, 0x%lx)", p->flags);
+        if (p->notify) {
                 *notify_fd = (int)r;   /* the kernel opens it O_CLOEXEC */
                 return 0;
         }
         if (r > 0)
                 return herr_set(err, 0, "linux.seccomp: TSYNC: thread %ld could not be synchronised", r);
         return 0;
+}
+
+void seccomp_prog_free(struct seccomp_prog *p)
+{
+        free(p->insns);
+        p->insns = NULL;
+        p->len = 0;
 }

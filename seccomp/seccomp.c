@@ -414,17 +414,6 @@ fail:
         return -1;
 }
 
-/* Whether a flag needs the kernel flag passed by hand. */
-static bool needs_raw_load(const struct oci_seccomp *s)
-{
-        for (size_t i = 0; i < s->n_flags; i++) {
-                enum scmp_filter_attr attr;
-                if (flag_attr(s->flags[i], "", &attr, NULL) == 0 && attr == ATTR_RAW)
-                        return true;
-        }
-        return false;
-}
-
 static bool has_notify(const struct oci_seccomp *s)
 {
         for (size_t i = 0; i < s->n_syscalls; i++)
@@ -433,26 +422,61 @@ static bool has_notify(const struct oci_seccomp *s)
         return false;
 }
 
-int seccomp_load_config(const struct oci_seccomp *s, int *notify_fd, herr_t *err)
+/* The warnings seccomp_build gives for unknown syscall names, for a filter
+ * taken from the cache (add_syscall skips the same entries). */
+static void warn_unknown(const struct oci_seccomp *s)
+{
+        uint32_t def, act;
+        action_value(s->default_action, s->default_errno_ret, "", "", &def, NULL);
+        for (size_t i = 0; i < s->n_syscalls; i++) {
+                const struct oci_seccomp_syscall *sc = &s->syscalls[i];
+                if (action_value(sc->action, sc->errno_ret, "", "", &act, NULL) < 0 || act == def)
+                        continue;
+                for (size_t j = 0; j < sc->n_names; j++)
+                        if (seccomp_syscall_resolve_name(sc->names[j]) == __NR_SCMP_ERROR)
+                                warn(P ".syscalls[%zu].names[%zu]: unknown syscall '%s', skipped", i, j,
+                                     sc->names[j]);
+        }
+}
+
+static int compile(const struct oci_seccomp *s, struct seccomp_prog *p, herr_t *err)
 {
         scmp_filter_ctx ctx;
-        *notify_fd = -1;
         if (seccomp_build(s, &ctx, err) < 0)
                 return -1;
-        if (needs_raw_load(s)) {
-                int r = seccomp_raw_load(ctx, s, has_notify(s), notify_fd, err);
-                seccomp_release(ctx);
-                return r;
-        }
-        int r = seccomp_load(ctx);
-        if (r < 0) {
-                seccomp_release(ctx);
-                if (r == -EACCES)
-                        return herr_set(err, -r, P ": loading the filter needs no_new_privs or CAP_SYS_ADMIN");
-                return herr_set(err, -r, P ": loading the filter");
-        }
-        int fd = seccomp_notify_fd(ctx);
+        int r = seccomp_export(ctx, p, err);
         seccomp_release(ctx);
-        *notify_fd = fd >= 0 ? fd : -1;
+        return r;
+}
+
+int seccomp_prepare(const struct oci_seccomp *s, const char *cache_dir, struct seccomp_prog *out,
+                    herr_t *err)
+{
+        unsigned char key[32];
+        *out = (struct seccomp_prog){ .notify = has_notify(s) };
+        if (seccomp_validate(s, err) < 0 || check_api(s, err) < 0)
+                return -1;
+        out->flags = seccomp_kernel_flags(s, out->notify);
+        bool keyed = cache_dir && seccomp_cache_key(s, key) == 0;
+        if (keyed && seccomp_cache_get(cache_dir, key, out) == 0) {
+                warn_unknown(s);
+                return 0;
+        }
+        if (compile(s, out, err) < 0)
+                return -1;
+        herr_t e2 = { 0 };
+        if (keyed)
+                (void)seccomp_cache_put(cache_dir, key, out, &e2);   /* only slower next time */
         return 0;
+}
+
+int seccomp_load_config(const struct oci_seccomp *s, int *notify_fd, herr_t *err)
+{
+        struct seccomp_prog p;
+        *notify_fd = -1;
+        if (seccomp_prepare(s, NULL, &p, err) < 0)
+                return -1;
+        int r = seccomp_prog_load(&p, notify_fd, err);
+        seccomp_prog_free(&p);
+        return r;
 }

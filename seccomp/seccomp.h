@@ -5,12 +5,14 @@
  *       SCMP_ACT_ERRNO and SCMP_ACT_TRACE (default EPERM), else an error.
  *   architectures -> seccomp_arch_add (the native arch is always kept).
  *   flags -> filter attributes: TSYNC -> SCMP_FLTATR_CTL_TSYNC, LOG ->
- *       SCMP_FLTATR_CTL_LOG, SPEC_ALLOW -> SCMP_FLTATR_CTL_SSB.
- *       SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: with libseccomp >= 2.6.0
- *       SCMP_FLTATR_CTL_WAITKILL; with an older one (Debian 12 ships 2.5.4)
- *       husk exports libseccomp's BPF and calls seccomp(2) itself with the
- *       kernel flags (NEW_LISTENER|WAIT_KILLABLE_RECV, TSYNC_ESRCH with
- *       TSYNC). The flag only means something with SCMP_ACT_NOTIFY rules (the
+ *       SCMP_FLTATR_CTL_LOG, SPEC_ALLOW -> SCMP_FLTATR_CTL_SSB, and the
+ *       same kernel flags when loading: husk always exports libseccomp's
+ *       BPF and calls seccomp(2) itself (seccomp_prog_load) with the flags
+ *       of the config (NEW_LISTENER with notify rules, TSYNC_ESRCH with
+ *       TSYNC and a listener).
+ *       SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: a kernel flag only (libseccomp
+ *       2.6.0's SCMP_FLTATR_CTL_WAITKILL is set too when available). The
+ *       flag only means something with SCMP_ACT_NOTIFY rules (the
  *       kernel refuses it without a listener), so it is ignored without
  *       them. A kernel older than 5.19 makes the load fail with EINVAL.
  *   syscalls[] -> seccomp_rule_add_array. An unknown syscall name is skipped
@@ -23,7 +25,7 @@
  *
  * no_new_privs: the filter is built with SCMP_FLTATR_CTL_NNP=0, so loading
  * it never sets no_new_privs itself. When process.noNewPrivileges is true
- * the runtime sets PR_SET_NO_NEW_PRIVS before seccomp_load_config(), as the
+ * the runtime sets PR_SET_NO_NEW_PRIVS before loading the filter, as the
  * very last step before execve. Without it the kernel requires CAP_SYS_ADMIN
  * in the caller's user namespace, so the runtime's init must load the filter
  * while it still holds that capability, i.e. before it drops to
@@ -31,7 +33,7 @@
  * calls that follow; otherwise loading fails with EACCES and a message
  * naming no_new_privs and CAP_SYS_ADMIN).
  *
- * SCMP_ACT_NOTIFY: seccomp_load_config() returns the listener fd
+ * SCMP_ACT_NOTIFY: loading (seccomp_load_config/seccomp_prog_load) returns the listener fd
  * (O_CLOEXEC). The container init hands it to the runtime parent over its
  * sync socket (SCM_RIGHTS) right after loading; the parent builds the
  * container process state with seccomp_process_state_json() and calls
@@ -43,6 +45,8 @@
 #define HUSK_SECCOMP_H
 
 #include <seccomp.h>           /* libseccomp (system header, not this file) */
+#include <linux/filter.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "../common/error.h"
@@ -66,8 +70,34 @@ int seccomp_build(const struct oci_seccomp *s, scmp_filter_ctx *out, herr_t *err
 
 /* Build and load the filter into the calling process. Called last before
  * exec. (Named _config because libseccomp owns the symbol seccomp_load.) When an action is SCMP_ACT_NOTIFY, *notify_fd receives the listener
- * fd (else -1); the caller owns it. */
+ * fd (else -1); the caller owns it. Same as seccomp_prepare(s, NULL, ...)
+ * then seccomp_prog_load(). */
 int seccomp_load_config(const struct oci_seccomp *s, int *notify_fd, herr_t *err);
+
+/* A compiled filter: the BPF libseccomp builds for a section and the
+ * seccomp(2) flags of its config. Plain memory, so a fork of the process
+ * that prepared it can load it (husk create prepares it, the container
+ * init loads it after pivot_root, where no path of the host is left). */
+struct seccomp_prog {
+        struct sock_filter *insns;
+        unsigned short len;
+        unsigned long flags;   /* SECCOMP_FILTER_FLAG_* */
+        bool notify;           /* NEW_LISTENER: loading returns a listener */
+};
+
+/* Validate s and compile it. With cache_dir (husk uses <--root>/.seccomp-cache)
+ * the BPF comes from, or goes to, the compiled-filter cache (cache.c): the
+ * entry is keyed by a SHA-256 of the canonical section (seccomp_gen), the
+ * husk and libseccomp versions and the native arch, and any problem reading
+ * it means a rebuild. Errors and unknown-syscall warnings are the same with
+ * or without a cache. Release with seccomp_prog_free. */
+int seccomp_prepare(const struct oci_seccomp *s, const char *cache_dir, struct seccomp_prog *out,
+                    herr_t *err);
+
+/* Load p into the calling process with seccomp(2) and p->flags; with
+ * p->notify, *notify_fd receives the listener (O_CLOEXEC), else -1. */
+int seccomp_prog_load(const struct seccomp_prog *p, int *notify_fd, herr_t *err);
+void seccomp_prog_free(struct seccomp_prog *p);
 
 /* The container process state of config-linux.md as JSON:
  *   {"ociVersion": <state.ociVersion>, "fds": ["seccompFd"], "pid": pid,

@@ -6,10 +6,19 @@
 
 #include "seccomp.h"
 
-/* Load ctx's BPF with seccomp(2) directly, with the kernel flags of
- * s->flags (+ NEW_LISTENER when notify). *notify_fd: the listener or -1. */
-int seccomp_raw_load(scmp_filter_ctx ctx, const struct oci_seccomp *s, bool notify,
-                     int *notify_fd, herr_t *err);
+/* ctx's BPF (seccomp_export_bpf) into p->insns/p->len. */
+int seccomp_export(scmp_filter_ctx ctx, struct seccomp_prog *p, herr_t *err);
+
+/* The seccomp(2) flags of s->flags (+ NEW_LISTENER when notify). */
+unsigned long seccomp_kernel_flags(const struct oci_seccomp *s, bool notify);
+
+/* The filter cache (cache.c). The key covers the canonical section
+ * (seccomp_gen), husk's and libseccomp's versions and the native arch.
+ * get: 0 and p->insns/len filled on a valid entry, -1 on any miss. */
+int seccomp_cache_key(const struct oci_seccomp *s, unsigned char key[32]);
+int seccomp_cache_get(const char *dir, const unsigned char key[32], struct seccomp_prog *p);
+int seccomp_cache_put(const char *dir, const unsigned char key[32], const struct seccomp_prog *p,
+                      herr_t *err);
 
 /* The spec names husk recognises, by index; NULL past the end. */
 const char *seccomp_action_name(size_t i);
