@@ -452,13 +452,14 @@ static int compile(const struct oci_seccomp *s, struct seccomp_prog *p, herr_t *
 int seccomp_prepare(const struct oci_seccomp *s, const char *cache_dir, struct seccomp_prog *out,
                     herr_t *err)
 {
-        unsigned char key[32];
+        _cleanup_free_ char *key = NULL;
+        size_t klen = 0;
         *out = (struct seccomp_prog){ .notify = has_notify(s) };
         if (seccomp_validate(s, err) < 0 || check_api(s, err) < 0)
                 return -1;
         out->flags = seccomp_kernel_flags(s, out->notify);
-        bool keyed = cache_dir && seccomp_cache_key(s, key) == 0;
-        if (keyed && seccomp_cache_get(cache_dir, key, out) == 0) {
+        bool keyed = cache_dir && seccomp_cache_key(s, &key, &klen) == 0;
+        if (keyed && seccomp_cache_get(cache_dir, key, klen, out) == 0) {
                 warn_unknown(s);
                 return 0;
         }
@@ -466,7 +467,7 @@ int seccomp_prepare(const struct oci_seccomp *s, const char *cache_dir, struct s
                 return -1;
         herr_t e2 = { 0 };
         if (keyed)
-                (void)seccomp_cache_put(cache_dir, key, out, &e2);   /* only slower next time */
+                (void)seccomp_cache_put(cache_dir, key, klen, out, &e2);   /* only slower next time */
         return 0;
 }
 

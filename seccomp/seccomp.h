@@ -87,9 +87,9 @@ struct seccomp_prog {
 
 /* Validate s and compile it. With cache_dir (husk uses <--root>/.seccomp-cache)
  * the BPF comes from, or goes to, the compiled-filter cache (cache.c): the
- * entry is keyed by a SHA-256 of the canonical section (seccomp_gen), the
- * husk and libseccomp versions and the native arch, and any problem reading
- * it means a rebuild. Errors and unknown-syscall warnings are the same with
+ * entry is keyed by the canonical section (seccomp_gen), the husk and
+ * libseccomp versions and the native arch, compared in full, and any
+ * problem reading it means a rebuild. Errors and unknown-syscall warnings are the same with
  * or without a cache. Release with seccomp_prog_free. */
 int seccomp_prepare(const struct oci_seccomp *s, const char *cache_dir, struct seccomp_prog *out,
                     herr_t *err);

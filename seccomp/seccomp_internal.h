@@ -15,9 +15,9 @@ unsigned long seccomp_kernel_flags(const struct oci_seccomp *s, bool notify);
 /* The filter cache (cache.c). The key covers the canonical section
  * (seccomp_gen), husk's and libseccomp's versions and the native arch.
  * get: 0 and p->insns/len filled on a valid entry, -1 on any miss. */
-int seccomp_cache_key(const struct oci_seccomp *s, unsigned char key[32]);
-int seccomp_cache_get(const char *dir, const unsigned char key[32], struct seccomp_prog *p);
-int seccomp_cache_put(const char *dir, const unsigned char key[32], const struct seccomp_prog *p,
+int seccomp_cache_key(const struct oci_seccomp *s, char **key, size_t *len);
+int seccomp_cache_get(const char *dir, const char *key, size_t len, struct seccomp_prog *p);
+int seccomp_cache_put(const char *dir, const char *key, size_t len, const struct seccomp_prog *p,
                       herr_t *err);
 
 /* The spec names husk recognises, by index; NULL past the end. */
