@@ -19,7 +19,8 @@
 #include "signals.h"
 
 enum { OPT_BUNDLE = 'b', OPT_PIDFILE = 0x100, OPT_CONSOLE, OPT_NOPIVOT, OPT_NOKEYRING, OPT_PRESERVE,
-       OPT_DETACH = 'd', OPT_KEEP, OPT_FORCE = 'f', OPT_ALL = 'a' };
+       OPT_DETACH = 'd', OPT_KEEP, OPT_FORCE = 'f', OPT_ALL = 'a',
+       OPT_NET = 0x200, OPT_PUBLISH = 'p' /* net */ };
 
 static const struct option create_opts[] = {
         { "bundle", required_argument, NULL, OPT_BUNDLE },
@@ -30,6 +31,8 @@ static const struct option create_opts[] = {
         { "preserve-fds", required_argument, NULL, OPT_PRESERVE },
         { "detach", no_argument, NULL, OPT_DETACH },
         { "keep", no_argument, NULL, OPT_KEEP },
+        { "net", required_argument, NULL, OPT_NET },         /* net */
+        { "publish", required_argument, NULL, OPT_PUBLISH }, /* net */
         { NULL, 0, NULL, 0 },
 };
 
@@ -61,7 +64,7 @@ int parse_create_args(const char *cmd, int argc, char **argv, struct create_args
         int o;
         long v;
         opterr = 0;
-        while ((o = getopt_long(argc, argv, "+b:d", create_opts, NULL)) != -1) {
+        while ((o = getopt_long(argc, argv, "+b:dp:", create_opts, NULL)) != -1) {
                 switch (o) {
                 case OPT_BUNDLE: bundle = optarg; break;
                 case OPT_PIDFILE: a->o.pid_file = optarg; break;
@@ -75,6 +78,11 @@ int parse_create_args(const char *cmd, int argc, char **argv, struct create_args
                         break;
                 case OPT_DETACH: a->detach = true; break;
                 case OPT_KEEP: a->keep = true; break;
+                case OPT_NET: /* net */
+                case OPT_PUBLISH:
+                        if (network_cli_opt(&a->net, o == OPT_NET ? "net" : "publish", optarg, err) < 0)
+                                return -1;
+                        break;
                 default:
                         return cli_usage_error(cmd, "unknown option or missing value", err);
                 }
@@ -82,6 +90,8 @@ int parse_create_args(const char *cmd, int argc, char **argv, struct create_args
         if (optind != argc - 1)
                 return cli_usage_error(cmd, optind >= argc ? "missing container id" : "too many arguments", err);
         a->o.id = argv[optind];
+        if (network_cli_finish(&a->net, &a->o.net, err) < 0) /* net */
+                return -1;
         if (state_check_id(a->o.id, err) < 0)
                 return -1;
         a->bundle_abs = realpath(bundle, NULL);

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "container.h"
+#include "network.h" /* net */
 
 struct create_args {
         struct create_opts o;
@@ -12,6 +13,7 @@ struct create_args {
         char *bundle_abs;
         bool detach;
         bool keep;
+        struct net_cli net; /* net: --net, -p */
 };
 
 int parse_create_args(const char *cmd, int argc, char **argv, struct create_args *a, herr_t *err);

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "../common/error.h"
+#include "../net/net.h" /* net: networking (issue 9) */
 #include "../spec/config.h"
 #include "state.h"
 
@@ -23,6 +24,7 @@ struct create_opts {
         const char *image;          /* for `list` when created from an image */
         const char *config_json;    /* the bundle's config.json as read */
         size_t config_len;
+        const struct net_opts *net; /* net: --net/-p, NULL: the config as is */
 };
 
 /* create: everything up to the user's program; on return the container is

@@ -21,6 +21,7 @@
 #include "../common/fileutil.h"
 #include "../seccomp/seccomp.h"
 #include "hooks.h"
+#include "network.h" /* net */
 #include "log.h"
 #include "sync.h"
 
@@ -231,6 +232,7 @@ static int destroy(struct opened *o, const char *root, herr_t *err)
                         husk_warn("%s", e3.msg);
         }
         oci_config_free(cfg);
+        network_teardown(root, o->st.id); /* net */
         return store_remove(root, o->st.id, err);
 }
 
@@ -248,6 +250,7 @@ int container_delete(const char *root, const char *id, bool force, herr_t *err)
                         return -1;
                 close(fd);
                 herr_clear(err);
+                network_teardown(root, id); /* net */
                 return store_remove(root, id, err);
         }
         int rc;
