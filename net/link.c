@@ -206,17 +206,15 @@ int link_veth_create(struct nl_sock *sk, const char *host_name, const char *brid
                 return herr_set(err, ENOMEM, "veth %s", host_name);
         struct rtnl_link *peer = rtnl_link_veth_get_peer(l);
         rtnl_link_set_name(l, host_name);
-        rtnl_link_set_master(l, m);
-        rtnl_link_set_flags(l, IFF_UP);
         rtnl_link_set_name(peer, peer_name);
         rtnl_link_set_ns_pid(peer, pid);
-        rtnl_link_set_flags(peer, IFF_UP);
         int rc = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
         rtnl_link_put(peer);
         rtnl_link_veth_release(l);
         if (rc < 0)
                 return NLERR(err, rc, "create veth %s (peer %s in pid %d)", host_name, peer_name, (int)pid);
-        return 0;
+        (void)m;
+        return link_set_master_up(sk, host_name, bridge, err);
 }
 
 int link_delete(struct nl_sock *sk, const char *name, herr_t *err)

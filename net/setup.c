@@ -609,6 +609,8 @@ int net_setup(const struct net_opts *o, const char *root, const char *id, pid_t 
         if (rc == 0)
                 rc = addr_add(csk, "eth0", out->addr, out->prefix, err);
         if (rc == 0)
+                rc = link_up(csk, "eth0", err);
+        if (rc == 0)
                 rc = route_default(csk, "eth0", out->gateway, err);
         if (rc == 0)
                 (void)link_mac(csk, "eth0", out->mac, err);
