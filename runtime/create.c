@@ -348,7 +348,7 @@ static int create_steps(struct creation *c, herr_t *err)
         if (sync_expect(c->sync_fd, SYNC_HOOKS, &m, "container init", err) < 0)
                 return -1;
         sync_msg_free(&m);
-        if (network_setup(c->o->net, c->o->root, c->o->id, c->st->pid, err) < 0) /* net */
+        if (network_setup(c->o->net, c->cfg, c->o->root, c->o->id, c->st->pid, err) < 0) /* net */
                 return -1;
         c->hooks_started = true;
         if (run_create_hooks(c, err) < 0) {

@@ -60,13 +60,15 @@ int network_prepare(const struct net_opts *net, struct oci_config *cfg, const ch
         return net_prepare_config(cfg, net, dir, err);
 }
 
-int network_setup(const struct net_opts *net, const char *root, const char *id, pid_t pid, herr_t *err)
+int network_setup(const struct net_opts *net, const struct oci_config *cfg, const char *root, const char *id, pid_t pid, herr_t *err)
 {
         if (!net)
                 return 0;
         char dir[PATH_MAX];
         files_dir(root, id, dir, sizeof dir);
         struct net_opts o = *net;
+        if (!o.hostname && cfg->hostname)
+                o.hostname = cfg->hostname;
         return net_setup(&o, root, id, pid, dir, NULL, err);
 }
 

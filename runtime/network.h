@@ -30,7 +30,7 @@ int network_cli_finish(struct net_cli *n, const struct net_opts **out, herr_t *e
 int network_prepare(const struct net_opts *net, struct oci_config *cfg, const char *root, const char *id,
                     herr_t *err);
 /* create, when the init's namespaces exist (SYNC_HOOKS). */
-int network_setup(const struct net_opts *net, const char *root, const char *id, pid_t pid, herr_t *err);
+int network_setup(const struct net_opts *net, const struct oci_config *cfg, const char *root, const char *id, pid_t pid, herr_t *err);
 /* delete and create's undo: undo <root>/<id>/net.rec; failures are warned. */
 void network_teardown(const char *root, const char *id);
 
