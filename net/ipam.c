@@ -231,19 +231,19 @@ int ipam_alloc_locked(int dfd, const char *root, const char *bridge, const char 
         }
         for (size_t i = 0; i < f.n; i++)
                 if (!strcmp(f.e[i].id, id)) {
-                        herr_set(err, EEXIST, "container '%s' already has an address on %s", id, bridge);
+                        herr_set(err, 0, "container '%s' already has an address on %s", id, bridge);
                         goto out;
                 }
         if (f.n && f.has_subnet && (f.net.s_addr != net.s_addr || f.prefix != prefix)) {
                 char a[INET_ADDRSTRLEN];
                 inet_ntop(AF_INET, &f.net, a, sizeof a);
-                herr_set(err, EINVAL, "bridge %s uses subnet %s/%d, not %s", bridge, a, f.prefix, subnet);
+                herr_set(err, 0, "bridge %s uses subnet %s/%d, not %s", bridge, a, f.prefix, subnet);
                 goto out;
         }
         for (size_t i = 0; i < n_ports; i++) {
                 for (size_t j = 0; j < i; j++)
                         if (ports[j].host_port == ports[i].host_port && ports[j].proto == ports[i].proto) {
-                                herr_set(err, EINVAL, "-p %u: host port given twice", ports[i].host_port);
+                                herr_set(err, 0, "-p %u: host port given twice", ports[i].host_port);
                                 goto out;
                         }
                 char owner[300];
@@ -251,7 +251,7 @@ int ipam_alloc_locked(int dfd, const char *root, const char *bridge, const char 
                 if (t < 0)
                         goto out;
                 if (t) {
-                        herr_set(err, EADDRINUSE, "-p %u/%s: host port is in use: published by container '%s'",
+                        herr_set(err, 0, "-p %u/%s: host port is in use: published by container '%s'",
                                  ports[i].host_port, ports[i].proto == NET_UDP ? "udp" : "tcp", owner);
                         goto out;
                 }
@@ -269,7 +269,7 @@ int ipam_alloc_locked(int dfd, const char *root, const char *bridge, const char 
                         pick = base + h;
         }
         if (!pick) {
-                herr_set(err, ENOSPC, "subnet %s of bridge %s is exhausted (%zu containers)", subnet, bridge, f.n);
+                herr_set(err, 0, "subnet %s of bridge %s is exhausted (%zu containers)", subnet, bridge, f.n);
                 goto out;
         }
         struct ipam_entry *ne = realloc(f.e, (f.n + 1) * sizeof *ne);

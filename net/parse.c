@@ -17,7 +17,7 @@ int net_parse_mode(const char *s, enum net_mode *out, herr_t *err)
                         *out = t[i].m;
                         return 0;
                 }
-        return herr_set(err, EINVAL, "--net %s: unknown mode (none, host, bridge)", s ? s : "");
+        return herr_set(err, 0, "--net %s: unknown mode (none, host, bridge)", s ? s : "");
 }
 
 const char *net_mode_name(enum net_mode m)
@@ -53,14 +53,14 @@ int net_parse_port(const char *spec, struct net_port *out, herr_t *err)
         memset(out, 0, sizeof *out);
         const char *colon = strchr(spec, ':');
         if (!colon)
-                return herr_set(err, EINVAL, "-p %s: expected HOSTPORT:CONTAINERPORT[/tcp|udp]", spec);
+                return herr_set(err, 0, "-p %s: expected HOSTPORT:CONTAINERPORT[/tcp|udp]", spec);
         const char *cport = colon + 1;
         const char *slash = strchr(cport, '/');
         size_t clen = slash ? (size_t)(slash - cport) : strlen(cport);
         if (parse_port_num(spec, (size_t)(colon - spec), &out->host_port) < 0)
-                return herr_set(err, EINVAL, "-p %s: host port must be 1-65535", spec);
+                return herr_set(err, 0, "-p %s: host port must be 1-65535", spec);
         if (parse_port_num(cport, clen, &out->container_port) < 0)
-                return herr_set(err, EINVAL, "-p %s: container port must be 1-65535", spec);
+                return herr_set(err, 0, "-p %s: container port must be 1-65535", spec);
         out->proto = NET_TCP;
         if (slash) {
                 if (!strcmp(slash + 1, "tcp"))
@@ -68,7 +68,7 @@ int net_parse_port(const char *spec, struct net_port *out, herr_t *err)
                 else if (!strcmp(slash + 1, "udp"))
                         out->proto = NET_UDP;
                 else
-                        return herr_set(err, EINVAL, "-p %s: protocol must be tcp or udp", spec);
+                        return herr_set(err, 0, "-p %s: protocol must be tcp or udp", spec);
         }
         return 0;
 }
@@ -78,19 +78,19 @@ int net_parse_subnet(const char *s, struct in_addr *net, int *prefix, herr_t *er
         char buf[32];
         const char *slash = s ? strchr(s, '/') : NULL;
         if (!slash || (size_t)(slash - s) >= sizeof buf)
-                return herr_set(err, EINVAL, "subnet %s: expected A.B.C.D/N", s ? s : "");
+                return herr_set(err, 0, "subnet %s: expected A.B.C.D/N", s ? s : "");
         memcpy(buf, s, (size_t)(slash - s));
         buf[slash - s] = '\0';
         if (inet_pton(AF_INET, buf, net) != 1)
-                return herr_set(err, EINVAL, "subnet %s: bad IPv4 address", s);
+                return herr_set(err, 0, "subnet %s: bad IPv4 address", s);
         char *end;
         errno = 0;
         long p = strtol(slash + 1, &end, 10);
         if (!slash[1] || *end || errno || p < 8 || p > 30)
-                return herr_set(err, EINVAL, "subnet %s: prefix length must be 8-30", s);
+                return herr_set(err, 0, "subnet %s: prefix length must be 8-30", s);
         uint32_t mask = p ? htonl(~0u << (32 - p)) : 0;
         if (net->s_addr & ~mask)
-                return herr_set(err, EINVAL, "subnet %s: host bits are set", s);
+                return herr_set(err, 0, "subnet %s: host bits are set", s);
         *prefix = (int)p;
         return 0;
 }

@@ -65,11 +65,11 @@ static int check_bridge_name(const char *b, herr_t *err)
 {
         size_t l = strlen(b);
         if (l == 0 || l >= IFNAMSIZ)
-                return herr_set(err, EINVAL, "bridge name '%s': 1-15 characters", b);
+                return herr_set(err, 0, "bridge name '%s': 1-15 characters", b);
         for (size_t i = 0; i < l; i++)
                 if (!((b[i] >= 'a' && b[i] <= 'z') || (b[i] >= 'A' && b[i] <= 'Z') ||
                       (b[i] >= '0' && b[i] <= '9') || b[i] == '-' || b[i] == '_'))
-                        return herr_set(err, EINVAL, "bridge name '%s': only letters, digits, - and _", b);
+                        return herr_set(err, 0, "bridge name '%s': only letters, digits, - and _", b);
         return 0;
 }
 
@@ -220,7 +220,7 @@ int net_prepare_config(struct oci_config *cfg, const struct net_opts *o, const c
                 return 0;
         const struct oci_namespace *ns = oci_config_namespace(cfg, OCI_NS_NETWORK);
         if (ns && ns->path)
-                return herr_set(err, EINVAL, "--net %s: config.json joins the network namespace %s",
+                return herr_set(err, 0, "--net %s: config.json joins the network namespace %s",
                                 net_mode_name(o->mode), ns->path);
         if (o->mode == NET_MODE_HOST) {
                 if (set_netns(cfg, false, err) < 0)
@@ -516,7 +516,7 @@ static int port_free_on_host(const struct net_port *p, herr_t *err)
         int e = errno;
         close(fd);
         if (rc < 0 && e == EADDRINUSE)
-                return herr_set(err, EADDRINUSE, "-p %u:%u/%s: host port %u is in use", p->host_port,
+                return herr_set(err, 0, "-p %u:%u/%s: host port %u is in use", p->host_port,
                                 p->container_port, p->proto == NET_UDP ? "udp" : "tcp", p->host_port);
         return 0;
 }

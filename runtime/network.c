@@ -18,7 +18,7 @@ int network_cli_opt(struct net_cli *n, const char *name, const char *arg, herr_t
                 return 0;
         }
         if (n->opts.n_ports >= NETWORK_MAX_PORTS)
-                return herr_set(err, E2BIG, "-p %s: at most %d published ports", arg, NETWORK_MAX_PORTS);
+                return herr_set(err, 0, "-p %s: at most %d published ports", arg, NETWORK_MAX_PORTS);
         if (net_parse_port(arg, &n->ports[n->opts.n_ports], err) < 0)
                 return -1;
         n->opts.n_ports++;
@@ -33,7 +33,7 @@ int network_cli_finish(struct net_cli *n, const struct net_opts **out, herr_t *e
         if (!n->mode_set)
                 n->opts.mode = NET_MODE_BRIDGE;
         if (n->opts.n_ports && n->opts.mode != NET_MODE_BRIDGE)
-                return herr_set(err, EINVAL, "-p: publishing ports needs --net bridge, not --net %s",
+                return herr_set(err, 0, "-p: publishing ports needs --net bridge, not --net %s",
                                 net_mode_name(n->opts.mode));
         n->opts.ports = n->ports;
         const char *b = getenv("HUSK_NET_BRIDGE"), *s = getenv("HUSK_NET_SUBNET");
