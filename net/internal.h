@@ -43,4 +43,7 @@ int nft_run(const char *script, bool echo, char **out, herr_t *err);
 /* Handles of the "# handle N" lines of out, in order (at most max). */
 size_t nft_handles(const char *out, unsigned long *h, size_t max);
 
+/* Replace a file atomically (rename), without fsync. */
+int net_write_file(const char *path, const char *data, size_t len, herr_t *err);
+
 #endif

@@ -137,7 +137,7 @@ static int ipam_write(int dfd, const char *bridge, const struct ipam_file *f, he
         fclose(m);
         char path[PATH_MAX];
         snprintf(path, sizeof path, "/proc/self/fd/%d/%s", dfd, name);
-        int rc = write_file_atomic(path, buf, len, 0600, err);
+        int rc = net_write_file(path, buf, len, err);
         free(buf);
         return rc < 0 ? herr_prefix(err, "allocations of %s", bridge) : 0;
 }

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -107,4 +108,30 @@ size_t nft_handles(const char *out, unsigned long *h, size_t max)
                 h[n++] = strtoul(p, NULL, 10);
         }
         return n;
+}
+
+/* Atomic replace without fsync: the network state lives under the runtime
+ * root (tmpfs /run on most hosts) and only has to survive a crash of husk,
+ * not of the machine (whose reboot takes every link and rule with it). */
+int net_write_file(const char *path, const char *data, size_t len, herr_t *err)
+{
+        char tmp[PATH_MAX];
+        if (snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid()) >= (int)sizeof tmp)
+                return herr_set(err, ENAMETOOLONG, "%s", path);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return herr_sys(err, "%s", path);
+        if (write_all(fd, data, len) < 0) {
+                int e = errno;
+                close(fd);
+                unlink(tmp);
+                return herr_set(err, e, "%s", path);
+        }
+        close(fd);
+        if (rename(tmp, path) < 0) {
+                int e = errno;
+                unlink(tmp);
+                return herr_set(err, e, "%s", path);
+        }
+        return 0;
 }

@@ -108,7 +108,7 @@ static int record_write(const char *root, const char *id, const struct record *r
         for (size_t i = 0; i < r->n_rules; i++)
                 n += snprintf(buf + n, sizeof buf - (size_t)n, "rule %s %lu\n", r->rules[i].chain,
                               r->rules[i].handle);
-        if (write_file_atomic(path, buf, (size_t)n, 0600, err) < 0)
+        if (net_write_file(path, buf, (size_t)n, err) < 0)
                 return herr_prefix(err, "network record");
         return 0;
 }

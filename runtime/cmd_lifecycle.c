@@ -239,12 +239,14 @@ static int cmd_not_supported(struct cli *c, int argc, char **argv, herr_t *err)
 static const struct command table[] = {
         { "create", "create a container from a bundle; its program waits for start",
           "create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--no-pivot]\n"
-          "            [--no-new-keyring] [--preserve-fds N] ID",
+          "            [--no-new-keyring] [--preserve-fds N]\n"
+          "            [--net none|host|bridge] [-p HOSTPORT:CPORT[/tcp|udp]]... ID",
           cmd_create, true },
         { "start", "run the program of a created container", "start ID", cmd_start, false },
         { "run", "create and start a container; wait for it unless --detach",
           "run [--bundle DIR] [--detach] [--keep] [--pid-file FILE] [--console-socket SOCK]\n"
-          "         [--no-pivot] [--no-new-keyring] [--preserve-fds N] ID",
+          "         [--no-pivot] [--no-new-keyring] [--preserve-fds N]\n"
+          "         [--net none|host|bridge] [-p HOSTPORT:CPORT[/tcp|udp]]... ID",
           cmd_run, true },
         { "kill", "send a signal to a container (default TERM)", "kill [--all] ID [SIGNAL]", cmd_kill, false },
         { "delete", "delete a stopped container (--force: any)", "delete [--force] ID", cmd_delete, false },
