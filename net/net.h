@@ -11,7 +11,8 @@
  * Files under the state root (--root):
  *   <root>/.husk-net/<bridge>.ipam   allocations "ADDR ID PORTS", flock'ed
  *   <root>/<id>/net.rec              what net_setup made, for net_teardown
- *   <root>/<id>/net/{hosts,resolv.conf,hostname}  bind-mounted into the container
+ *   <root>/.husk-net/files/<id>/{hosts,resolv.conf}  bind-mounted into the
+ *                                    container (runtime/network.c's choice)
  * The bridge and its nft table are made by the first container on the
  * bridge and removed with the last one.
  */

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
+#include "../common/fileutil.h"
 #include "container.h"
 
 int network_cli_opt(struct net_cli *n, const char *name, const char *arg, herr_t *err)
@@ -45,9 +48,12 @@ int network_cli_finish(struct net_cli *n, const struct net_opts **out, herr_t *e
         return 0;
 }
 
+/* <root>/.husk-net/files/<id>: outside the 0700 state directory, so that
+ * a container with a user namespace (root mapped to an unprivileged uid)
+ * can still reach the bind-mount sources. */
 static void files_dir(const char *root, const char *id, char *buf, size_t len)
 {
-        snprintf(buf, len, "%s/%s/net", root, id);
+        snprintf(buf, len, "%s/.husk-net/files/%s", root, id);
 }
 
 int network_prepare(const struct net_opts *net, struct oci_config *cfg, const char *root, const char *id,
@@ -55,8 +61,13 @@ int network_prepare(const struct net_opts *net, struct oci_config *cfg, const ch
 {
         if (!net)
                 return 0;
-        char dir[PATH_MAX];
+        char dir[PATH_MAX], top[PATH_MAX];
         files_dir(root, id, dir, sizeof dir);
+        snprintf(top, sizeof top, "%s/.husk-net/files", root);
+        if (mkdir_p(top, 0711, err) < 0)
+                return -1;
+        snprintf(top, sizeof top, "%s/.husk-net", root);
+        (void)chmod(top, 0711);
         return net_prepare_config(cfg, net, dir, err);
 }
 
@@ -76,5 +87,10 @@ void network_teardown(const char *root, const char *id)
 {
         herr_t e = { 0 };
         if (net_teardown(root, id, &e) < 0)
+                husk_warn("%s", e.msg);
+        char dir[PATH_MAX];
+        files_dir(root, id, dir, sizeof dir);
+        herr_clear(&e);
+        if (remove_tree(dir, &e) < 0 && e.errnum != ENOENT)
                 husk_warn("%s", e.msg);
 }

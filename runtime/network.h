@@ -26,7 +26,7 @@ int network_cli_opt(struct net_cli *n, const char *name, const char *arg, herr_t
 int network_cli_finish(struct net_cli *n, const struct net_opts **out, herr_t *err);
 
 /* create, before the init is spawned: cfg's netns and mounts (files under
- * <root>/<id>/net). net NULL: nothing. */
+ * <root>/.husk-net/files/<id>). net NULL: nothing. */
 int network_prepare(const struct net_opts *net, struct oci_config *cfg, const char *root, const char *id,
                     herr_t *err);
 /* create, when the init's namespaces exist (SYNC_HOOKS). */

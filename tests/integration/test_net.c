@@ -41,6 +41,8 @@ const char *__lsan_default_suppressions(void)
 static char root[PATH_MAX], bundle[PATH_MAX], tmpdir[PATH_MAX];
 static const char *husk, *rootfs;
 
+static bool with_userns; /* root mapped to 100000 */
+
 static void write_config(const char *args_json, const char *netns_path)
 {
         char path[PATH_MAX + 32], ns[PATH_MAX + 64] = "{\"type\":\"network\"}";
@@ -58,9 +60,13 @@ static void write_config(const char *args_json, const char *netns_path)
                 "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
                 "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"mode=755\"]},"
                 "{\"destination\":\"/tmp\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\"]}],"
-                "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},%s,{\"type\":\"ipc\"},{\"type\":\"uts\"},"
-                "{\"type\":\"mount\"}]}}",
-                args_json, rootfs, ns);
+                "\"linux\":{%s\"namespaces\":[{\"type\":\"pid\"},%s,{\"type\":\"ipc\"},{\"type\":\"uts\"},"
+                "{\"type\":\"mount\"}%s]}}",
+                args_json, rootfs,
+                with_userns ? "\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],"
+                              "\"gidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],"
+                            : "",
+                ns, with_userns ? ",{\"type\":\"user\"}" : "");
         fclose(f);
 }
 
@@ -81,7 +87,8 @@ static void setup(void)
         cr_assert(mkdtemp(tmpdir));
         snprintf(root, sizeof root, "%s/state", tmpdir);
         snprintf(bundle, sizeof bundle, "%s/bundle", tmpdir);
-        cr_assert_eq(mkdir(root, 0700), 0);
+        cr_assert_eq(chmod(tmpdir, 0711), 0); /* reachable from a user namespace */
+        cr_assert_eq(mkdir(root, 0711), 0);
         cr_assert_eq(mkdir(bundle, 0755), 0);
 }
 
@@ -169,7 +176,10 @@ static void assert_clean(void)
 {
         cr_assert_eq(count_links(), 1, "links left: %d (only lo expected)", count_links());
         cr_assert_eq(count_nft(), 0, "nft rules left");
-        cr_assert_eq(count_dir(".husk-net"), 0, "allocations left");
+        char ls[PATH_MAX + 64];
+        snprintf(ls, sizeof ls, "ls %s/.husk-net 2>/dev/null", root);
+        cr_assert_eq(count_lines(ls, ".ipam"), 0, "allocations left");
+        cr_assert_eq(count_dir(".husk-net/files"), 0, "container files left");
         cr_assert_eq(count_dir(""), 0, "containers left");
 }
 
@@ -454,5 +464,16 @@ Test(net, delete_force_after_husk_crashed_in_create)
         waitpid(child, NULL, 0);
         close(p[1]);
         cr_assert_eq(sh("$H delete --force ${P}cr"), 0, "%s", last_err());
+        assert_clean();
+}
+
+/* With a user namespace the container's netns belongs to it; the veth
+ * still goes in from outside and the bind-mount sources stay reachable. */
+Test(net, bridge_with_a_user_namespace)
+{
+        with_userns = true;
+        write_config("[\"sh\",\"-c\",\"ip -o addr show eth0 | grep -q 10.88.0.2 && grep -q nettest /etc/hosts\"]",
+                     NULL);
+        cr_assert_eq(sh("$H run --net bridge --bundle $B ${P}u1"), 0, "%s", last_err());
         assert_clean();
 }
