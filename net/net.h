@@ -110,7 +110,8 @@ int net_setup(const struct net_opts *o, const char *root, const char *id, pid_t 
 /* VM mode: a persistent tap device on the bridge, with an address
  * allocated for the guest (out->addr, ->gateway, ->prefix, ->mac); QEMU
  * attaches with -netdev tap,id=n0,ifname=<out->ifname>,script=no,downscript=no
- * -device virtio-net-pci,netdev=n0,mac=<out->mac>. Undone by net_teardown. */
+ * -device virtio-net-pci,netdev=n0,mac=<out->mac>; o->ports are published
+ * to the guest's address. Undone by net_teardown. */
 int net_tap_create(const struct net_opts *o, const char *root, const char *id,
                    struct net_alloc *out, herr_t *err);
 

@@ -670,6 +670,16 @@ int net_tap_create(const struct net_opts *o, const char *root, const char *id, s
                                    (uint8_t)a };
                 memcpy(out->mac, mac, 6);
         }
+        if (rc == 0 && o->n_ports) {
+                char table[64], tag[64], as[INET_ADDRSTRLEN], a2[INET_ADDRSTRLEN + 4];
+                table_name(r.bridge, table, sizeof table);
+                tag_of(&r, tag, sizeof tag);
+                inet_ntop(AF_INET, &out->addr, as, sizeof as);
+                rc = nft_ports_add(table, tag, o, as, &r, err);
+                snprintf(a2, sizeof a2, "%s/%d", as, out->prefix);
+                if (rc == 0)
+                        rc = record_write(root, id, &r, a2, err);
+        }
         nl_close(sk);
         if (rc < 0) {
                 herr_t e2 = { 0 };

@@ -371,7 +371,8 @@ Test(net, bad_input_leaves_nothing)
 
 Test(net, vm_tap_on_the_bridge)
 {
-        struct net_opts o = { .mode = NET_MODE_BRIDGE };
+        struct net_port port = { 2222, 22, NET_TCP };
+        struct net_opts o = { .mode = NET_MODE_BRIDGE, .ports = &port, .n_ports = 1 };
         struct net_alloc a;
         herr_t e = { 0 };
         char cdir[PATH_MAX + 8];
@@ -384,6 +385,7 @@ Test(net, vm_tap_on_the_bridge)
         char s[INET_ADDRSTRLEN];
         cr_assert_str_eq(inet_ntop(AF_INET, &a.addr, s, sizeof s), "10.88.0.2");
         cr_assert_eq(a.prefix, 16);
+        cr_assert_eq(count_lines("nft list ruleset", "dnat to 10.88.0.2:22"), 2);
         cr_assert_eq(net_teardown(root, "vm1", &e), 0, "%s", e.msg);
         rmdir(cdir);
         assert_clean();
