@@ -25,33 +25,39 @@ cat > "$work/bundle/config.json" <<J
 J
 now() { date +%s%N; }
 H="$husk --root $work/state"
-# phase MODE ARGS...: prints "create+start_ms delete_ms" averaged over n
-phase() {
-        cs=0; dl=0; i=0
-        while [ $i -lt $n ]; do
-                id="bn$$-$i"
-                t0=$(now)
-                $H create --bundle "$work/bundle" "$@" "$id"
-                $H start "$id"
-                t1=$(now)
-                $H delete -f "$id"
-                t2=$(now)
-                cs=$((cs + t1 - t0)); dl=$((dl + t2 - t1)); i=$((i + 1))
-        done
-        echo "$cs $dl $n" | awk '{ printf "%.1f %.1f", $1 / $3 / 1e6, $2 / $3 / 1e6 }'
+# cycle VAR ARGS...: one create+start and delete, added to VAR_c and VAR_d (ns)
+cycle() {
+        v=$1; shift
+        id="bn$$-$v-$i"
+        t0=$(now)
+        $H create --bundle "$work/bundle" "$@" "$id"
+        $H start "$id"
+        t1=$(now)
+        $H delete -f "$id"
+        t2=$(now)
+        eval "${v}_c=\$((${v}_c + t1 - t0)); ${v}_d=\$((${v}_d + t2 - t1))"
 }
-phase --net none >/dev/null   # warm up
-set -- $(phase --net none); none_c=$1; none_d=$2
+ms() { echo "$1 $n" | awk '{ printf "%.1f", $1 / $2 / 1e6 }'; }
+none_c=0; none_d=0; first_c=0; first_d=0; br_c=0; br_d=0; p_c=0; p_d=0
+i=w; cycle none --net none; none_c=0; none_d=0   # warm up
 # The first container on a bridge makes husk0 and `table ip husk`, the last
-# one removes them: measured alone ("first on bridge"), and in the steady
-# state with another container on the bridge (the usual case).
-set -- $(phase --net bridge); first_c=$1; first_d=$2
+# one removes them: measured alone ("first on bridge"); then the steady
+# state with another container on the bridge (the usual case). The modes
+# alternate within each round, so load changes hit all of them alike.
+i=0
+while [ $i -lt $n ]; do cycle none --net none; cycle first --net bridge; i=$((i + 1)); done
 sed 's/"args":\["true"\]/"args":["sleep","3600"]/' "$work/bundle/config.json" > "$work/anchor.json"
 mkdir -p "$work/anchor" && cp "$work/anchor.json" "$work/anchor/config.json"
 $H run -d --net bridge --bundle "$work/anchor" "bn$$-anchor"
-set -- $(phase --net bridge); br_c=$1; br_d=$2
-set -- $(phase --net bridge -p 8080:80); p_c=$1; p_d=$2
+none2_c=0; none2_d=0
+i=0
+while [ $i -lt $n ]; do
+        cycle none2 --net none; cycle br --net bridge; cycle p --net bridge -p 8080:80
+        i=$((i + 1))
+done
 $H delete -f "bn$$-anchor"
+none_c=$(ms $none2_c); none_d=$(ms $none2_d)
+first_c=$(ms $first_c); first_d=$(ms $first_d); br_c=$(ms $br_c); br_d=$(ms $br_d); p_c=$(ms $p_c); p_d=$(ms $p_d)
 printf '%-22s %12s %10s %8s\n' mode create+start delete total
 printf '%-22s %10s ms %7s ms %5.1f ms\n' "none" "$none_c" "$none_d" "$(echo "$none_c $none_d" | awk '{print $1+$2}')"
 printf '%-22s %10s ms %7s ms %5.1f ms\n' "bridge, first on it" "$first_c" "$first_d" "$(echo "$first_c $first_d" | awk '{print $1+$2}')"

@@ -1,5 +1,9 @@
-/* net/nft.c: nftables through the nft command (Debian package nftables),
- * one atomic batch per call: `nft [-e -a] -f -` with the script on stdin. */
+/* net/nft.c: nftables, one atomic batch per call, through libnftables
+ * (dlopen'ed: libnftables.so.1 of the Debian package libnftables1, which
+ * the package nftables pulls in; no build dependency) in-process, or else
+ * the nft command (`nft [-e -a] -f -`, script on stdin). HUSK_NFT=exec
+ * forces the command. Sanitized builds always use the command: the
+ * library is not instrumented and keeps a few allocations until exit. */
 #include "internal.h"
 
 #include <errno.h>
@@ -10,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dlfcn.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,10 +45,100 @@ static int memfd_with(const char *name, const char *data, herr_t *err)
         return fd;
 }
 
+/* libnftables' ABI (nftables/libnftables.h), resolved at run time. */
+#define NFT_CTX_OUTPUT_HANDLE_ (1u << 3)
+#define NFT_CTX_OUTPUT_ECHO_ (1u << 5)
+struct nft_lib {
+        void *(*ctx_new)(uint32_t flags);
+        void (*ctx_free)(void *ctx);
+        int (*buffer_output)(void *ctx);
+        const char *(*get_output)(void *ctx);
+        int (*buffer_error)(void *ctx);
+        const char *(*get_error)(void *ctx);
+        void (*set_flags)(void *ctx, unsigned int flags);
+        int (*run)(void *ctx, const char *buf);
+};
+
+#if defined(__SANITIZE_ADDRESS__)
+#define NFT_LIB_ALLOWED 0
+#else
+#define NFT_LIB_ALLOWED 1
+#endif
+
+static const struct nft_lib *nft_lib(void)
+{
+        static struct nft_lib lib;
+        static int state; /* 0 unknown, 1 loaded, -1 unavailable */
+        if (state)
+                return state > 0 ? &lib : NULL;
+        state = -1;
+        const char *force = getenv("HUSK_NFT");
+        if (!NFT_LIB_ALLOWED || (force && !strcmp(force, "exec")))
+                return NULL;
+        void *h = dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
+        if (!h)
+                return NULL;
+        *(void **)&lib.ctx_new = dlsym(h, "nft_ctx_new");
+        *(void **)&lib.ctx_free = dlsym(h, "nft_ctx_free");
+        *(void **)&lib.buffer_output = dlsym(h, "nft_ctx_buffer_output");
+        *(void **)&lib.get_output = dlsym(h, "nft_ctx_get_output_buffer");
+        *(void **)&lib.buffer_error = dlsym(h, "nft_ctx_buffer_error");
+        *(void **)&lib.get_error = dlsym(h, "nft_ctx_get_error_buffer");
+        *(void **)&lib.set_flags = dlsym(h, "nft_ctx_output_set_flags");
+        *(void **)&lib.run = dlsym(h, "nft_run_cmd_from_buffer");
+        if (!lib.ctx_new || !lib.ctx_free || !lib.buffer_output || !lib.get_output || !lib.buffer_error ||
+            !lib.get_error || !lib.set_flags || !lib.run) {
+                dlclose(h);
+                return NULL;
+        }
+        state = 1;
+        return &lib;
+}
+
+static int first_line_error(const char *msg, herr_t *err)
+{
+        char buf[512];
+        snprintf(buf, sizeof buf, "%s", msg && *msg ? msg : "nft failed");
+        char *nl = strchr(buf, '\n');
+        if (nl)
+                *nl = '\0';
+        return herr_set(err, 0, "nftables: %s", buf);
+}
+
+static int nft_run_lib(const struct nft_lib *lib, const char *script, bool echo, char **out, herr_t *err)
+{
+        void *ctx = lib->ctx_new(0);
+        if (!ctx)
+                return herr_set(err, ENOMEM, "nftables: context");
+        lib->buffer_output(ctx);
+        lib->buffer_error(ctx);
+        if (echo)
+                lib->set_flags(ctx, NFT_CTX_OUTPUT_HANDLE_ | NFT_CTX_OUTPUT_ECHO_);
+        int rc = lib->run(ctx, script);
+        if (rc != 0) {
+                first_line_error(lib->get_error(ctx), err);
+                lib->ctx_free(ctx);
+                return -1;
+        }
+        if (out) {
+                const char *o = lib->get_output(ctx);
+                *out = strdup(o ? o : "");
+                if (!*out) {
+                        lib->ctx_free(ctx);
+                        return herr_set(err, ENOMEM, "nftables: output");
+                }
+        }
+        lib->ctx_free(ctx);
+        return 0;
+}
+
 int nft_run(const char *script, bool echo, char **out, herr_t *err)
 {
         if (out)
                 *out = NULL;
+        const struct nft_lib *lib = nft_lib();
+        if (lib)
+                return nft_run_lib(lib, script, echo, out, err);
         const char *nft = nft_path();
         if (!nft)
                 return herr_set(err, ENOENT, "nftables: the nft command is missing (apt-get install nftables)");
