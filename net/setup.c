@@ -455,11 +455,9 @@ int net_teardown(const char *root, const char *id, herr_t *err)
         struct nl_sock *sk = nl_open(0, err);
         if (!sk)
                 return herr_prefix(err, "network teardown of '%s'", id);
-        int dfd = ipam_lock(root, err);
-        if (dfd < 0) {
-                nl_close(sk);
-                return herr_prefix(err, "network teardown of '%s'", id);
-        }
+        /* The container's own objects first, without the lock (deleting
+         * a veth takes the kernel ~25 ms); the allocation, and with the
+         * last one the bridge and table, under it. */
         if ((r.ports || r.n_rules) && nft_rules_delete(table, tag, &r, &e2) < 0) {
                 rc = -1;
                 *err = e2;
@@ -473,6 +471,11 @@ int net_teardown(const char *root, const char *id, herr_t *err)
                         rc = -1;
                         *err = e2;
                 }
+        }
+        int dfd = ipam_lock(root, err);
+        if (dfd < 0) {
+                nl_close(sk);
+                return herr_prefix(err, "network teardown of '%s'", id);
         }
         bool empty = false;
         if (r.bridge[0]) {
