@@ -331,6 +331,7 @@ static int nft_table_create(const char *table, const char *bridge, const char *s
                  "    type nat hook postrouting priority srcnat; policy accept;\n"
                  "    ip saddr %3$s oifname != \"%2$s\" masquerade\n"
                  "    ip saddr 127.0.0.0/8 oifname \"%2$s\" masquerade\n"
+                 "    ip saddr %3$s oifname \"%2$s\" ct status dnat masquerade\n"
                  "  }\n"
                  "}\n",
                  table, bridge, subnet);

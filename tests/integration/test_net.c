@@ -479,3 +479,17 @@ Test(net, bridge_with_a_user_namespace)
         cr_assert_eq(sh("$H run --net bridge --bundle $B ${P}u1"), 0, "%s", last_err());
         assert_clean();
 }
+
+/* A container reaches another's published port through the host's
+ * address (hairpin: the DNAT'ed connection is masqueraded). */
+Test(net, published_port_from_another_container)
+{
+        write_config("[\"sh\",\"-c\",\"echo hairpin | nc -l -p 80\"]", NULL);
+        cr_assert_eq(sh("$H run -d -p 8084:80 --bundle $B ${P}s1"), 0, "%s", last_err());
+        write_config("[\"sh\",\"-c\",\"for i in 1 2 3 4 5 6 7 8 9 10; do "
+                     "r=$(nc -w 2 10.88.0.1 8084 </dev/null) && [ \\\"$r\\\" = hairpin ] && exit 0; sleep 0.2; done; exit 1\"]",
+                     NULL);
+        cr_assert_eq(sh("$H run --net bridge --bundle $B ${P}s2"), 0, "%s", last_err());
+        cr_assert_eq(sh("$H delete -f ${P}s1"), 0, "%s", last_err());
+        assert_clean();
+}
