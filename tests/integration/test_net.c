@@ -286,7 +286,7 @@ Test(net, host_to_container_and_back)
 
 Test(net, two_containers_over_the_bridge)
 {
-        write_config("[\"sh\",\"-c\",\"echo pong | nc -l -p 81\"]", NULL);
+        write_config("[\"sh\",\"-c\",\"echo pong | nc -l -p 81 >/dev/null\"]", NULL);
         cr_assert_eq(sh("$H run -d --net bridge --bundle $B ${P}a"), 0, "%s", last_err());
         write_config("[\"sh\",\"-c\",\"for i in 1 2 3 4 5 6 7 8 9 10; do "
                      "r=$(echo ping | nc -w 2 10.88.0.2 81) && [ \\\"$r\\\" = pong ] && exit 0; sleep 0.2; done; exit 1\"]",
