@@ -157,6 +157,10 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory husk rootfs
 	$(Q)sh bench/lifecycle.sh $(CURDIR)/husk $(CURDIR)/build/rootfs
 
+# net: bridge vs none create/delete cost, inside a netns of its own.
+bench-net: husk rootfs
+	$(Q)sh bench/net.sh $(CURDIR)/husk $(CURDIR)/build/rootfs
+
 # Build time of the default seccomp profile's filter (bench/seccomp_build.c).
 $(B)/bench/seccomp_build: $(B)/bench/seccomp_build.o $(B)/libhusk.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)

@@ -19,7 +19,8 @@
 #include "signals.h"
 
 enum { OPT_BUNDLE = 'b', OPT_PIDFILE = 0x100, OPT_CONSOLE, OPT_NOPIVOT, OPT_NOKEYRING, OPT_PRESERVE,
-       OPT_DETACH = 'd', OPT_KEEP, OPT_IMAGE, OPT_NAME, OPT_FORCE = 'f', OPT_ALL = 'a' };
+       OPT_DETACH = 'd', OPT_KEEP, OPT_IMAGE, OPT_NAME, OPT_FORCE = 'f', OPT_ALL = 'a',
+       OPT_NET = 0x200, OPT_PUBLISH = 'p' /* net */ };
 
 static const struct option create_opts[] = {
         { "bundle", required_argument, NULL, OPT_BUNDLE },
@@ -32,6 +33,8 @@ static const struct option create_opts[] = {
         { "keep", no_argument, NULL, OPT_KEEP },
         { "image", required_argument, NULL, OPT_IMAGE },
         { "name", required_argument, NULL, OPT_NAME },
+        { "net", required_argument, NULL, OPT_NET },         /* net */
+        { "publish", required_argument, NULL, OPT_PUBLISH }, /* net */
         { NULL, 0, NULL, 0 },
 };
 
@@ -96,7 +99,7 @@ int parse_create_args(struct cli *c, const char *cmd, int argc, char **argv, str
         int o;
         long v;
         opterr = 0;
-        while ((o = getopt_long(argc, argv, "+b:d", create_opts, NULL)) != -1) {
+        while ((o = getopt_long(argc, argv, "+b:dp:", create_opts, NULL)) != -1) {
                 switch (o) {
                 case OPT_BUNDLE: bundle = optarg; break;
                 case OPT_PIDFILE: a->o.pid_file = optarg; break;
@@ -112,6 +115,11 @@ int parse_create_args(struct cli *c, const char *cmd, int argc, char **argv, str
                 case OPT_KEEP: a->keep = true; break;
                 case OPT_IMAGE: a->img.ref = optarg; break;
                 case OPT_NAME: a->img.name = optarg; break;
+                case OPT_NET: /* net */
+                case OPT_PUBLISH:
+                        if (network_cli_opt(&a->net, o == OPT_NET ? "net" : "publish", optarg, err) < 0)
+                                return -1;
+                        break;
                 default:
                         return cli_usage_error(cmd, "unknown option or missing value", err);
                 }
@@ -133,6 +141,8 @@ int parse_create_args(struct cli *c, const char *cmd, int argc, char **argv, str
                 if (state_check_id(a->o.id, err) < 0)
                         return -1;
         }
+        if (network_cli_finish(&a->net, &a->o.net, err) < 0) /* net */
+                return -1;
         a->bundle_abs = realpath(bundle, NULL);
         if (!a->bundle_abs)
                 return herr_sys(err, "--bundle %s", bundle);
@@ -295,13 +305,15 @@ static int cmd_not_supported(struct cli *c, int argc, char **argv, herr_t *err)
 static const struct command table[] = {
         { "create", "create a container from a bundle; its program waits for start",
           "create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--no-pivot]\n"
-          "            [--no-new-keyring] [--preserve-fds N] ID\n"
+          "            [--no-new-keyring] [--preserve-fds N]\n"
+          "            [--net none|host|bridge] [-p HOSTPORT:CPORT[/tcp|udp]]... ID\n"
           "       husk create --image REF [--name ID | ID] [--] [CMD ARGS...]",
           cmd_create, true },
         { "start", "run the program of a created container", "start ID", cmd_start, false },
         { "run", "create and start a container; wait for it unless --detach",
           "run [--bundle DIR] [--detach] [--keep] [--pid-file FILE] [--console-socket SOCK]\n"
-          "         [--no-pivot] [--no-new-keyring] [--preserve-fds N] ID\n"
+          "         [--no-pivot] [--no-new-keyring] [--preserve-fds N]\n"
+          "         [--net none|host|bridge] [-p HOSTPORT:CPORT[/tcp|udp]]... ID\n"
           "       husk run --image REF [--name ID | ID] [--detach] [--keep] [--] [CMD ARGS...]",
           cmd_run, true },
         { "kill", "send a signal to a container (default TERM)", "kill [--all] ID [SIGNAL]", cmd_kill, false },

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "container.h"
 #include "image_run.h"
+#include "network.h" /* net */
 
 struct create_args {
         struct create_opts o;
@@ -17,6 +18,7 @@ struct create_args {
         bool img_ready;        /* the image rootfs is mounted */
         bool created;          /* container_create succeeded: the container
                                 * owns the image rootfs from then on */
+        struct net_cli net; /* net: --net, -p */
 };
 
 /* Exit status of husk's own errors in --image mode (like container

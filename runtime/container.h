@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "../common/error.h"
+#include "../net/net.h" /* net: networking (issue 9) */
 #include "../spec/config.h"
 #include "state.h"
 
@@ -24,6 +25,7 @@ struct create_opts {
         const char *storage;        /* its image store (released at delete) */
         const char *config_json;    /* the bundle's config.json as read */
         size_t config_len;
+        const struct net_opts *net; /* net: --net/-p, NULL: the config as is */
 };
 
 /* create: everything up to the user's program; on return the container is

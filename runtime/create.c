@@ -23,6 +23,7 @@
 #include "../cgroups/cgroups.h"
 #include "../common/cleanup.h"
 #include "../common/fileutil.h"
+#include "network.h" /* net */
 #include "../seccomp/seccomp.h"
 #include "process.h"
 #include "rootfs.h"
@@ -349,6 +350,8 @@ static int create_steps(struct creation *c, herr_t *err)
         struct sync_msg m;
         if (fill_state(c, err) < 0 || resolve_rootfs(c, err) < 0)
                 return -1;
+        if (network_prepare(c->o->net, c->cfg, c->o->root, c->o->id, err) < 0) /* net */
+                return -1;
         if (ns_plan_open(c->cfg, &c->ns, err) < 0)
                 return -1;
         if (save_config(c, err) < 0)
@@ -377,6 +380,8 @@ static int create_steps(struct creation *c, herr_t *err)
         if (sync_expect(c->sync_fd, SYNC_HOOKS, &m, "container init", err) < 0)
                 return -1;
         sync_msg_free(&m);
+        if (network_setup(c->o->net, c->cfg, c->o->root, c->o->id, c->st->pid, err) < 0) /* net */
+                return -1;
         c->hooks_started = true;
         if (!queued && run_create_hooks(c, err) < 0) {
                 c->hooks_started = true;
@@ -406,6 +411,7 @@ static void undo(struct creation *c)
                     hooks_run(&c->cfg->hooks->poststop, "poststop", json, &e2) < 0)
                         husk_warn("%s", e2.msg);
         }
+        network_teardown(c->o->root, c->o->id); /* net */
         if (store_remove(c->o->root, c->o->id, &e2) < 0)
                 husk_warn("%s", e2.msg);
 }

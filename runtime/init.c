@@ -37,6 +37,7 @@
 #include <linux/keyctl.h>
 
 #include "../common/cleanup.h"
+#include "../net/net.h" /* net */
 #include "../seccomp/seccomp.h"
 #include "hooks.h"
 #include "process.h"
@@ -317,6 +318,8 @@ void init_stage1(struct init_args *a)
         }
         if (unshare(flags & ~CLONE_NEWUSER) < 0)
                 herr_sys(&err, "create namespaces"), fail(sock, &err);
+        if ((flags & CLONE_NEWNET) && net_lo_up(&err) < 0) /* net: lo up in every new netns */
+                fail(sock, &err);
         if (a->cfg->linux_ && oci_config_namespace(a->cfg, OCI_NS_TIME) &&
             ns_write_time_offsets(a->cfg->linux_, &err) < 0)
                 fail(sock, &err);

@@ -22,6 +22,7 @@
 #include "../seccomp/seccomp.h"
 #include "hooks.h"
 #include "image_run.h"
+#include "network.h" /* net */
 #include "log.h"
 #include "sync.h"
 
@@ -240,6 +241,7 @@ static int destroy(struct opened *o, const char *root, const struct oci_config *
         oci_config_free(cfg);
         if (o->st.image && o->st.storage)
                 image_run_release(o->st.storage, o->st.id);
+        network_teardown(root, o->st.id); /* net */
         return store_remove(root, o->st.id, err);
 }
 
@@ -263,6 +265,7 @@ int container_delete_cfg(const char *root, const char *id, bool force, const str
                         return -1;
                 close(fd);
                 herr_clear(err);
+                network_teardown(root, id); /* net */
                 return store_remove(root, id, err);
         }
         int rc;

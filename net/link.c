@@ -1,0 +1,285 @@
+/* net/link.c: links, addresses and routes with libnl-route-3. */
+#include "internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
+
+/* "what: cause" from a libnl error code. */
+#define NLERR(err, rc, ...)                                                              \
+        ({                                                                               \
+                char _w[256];                                                            \
+                snprintf(_w, sizeof _w, __VA_ARGS__);                                    \
+                herr_set((err), 0, "%s: %s", _w, nl_geterror(rc));                       \
+        })
+
+struct nl_sock *nl_open(pid_t pid, herr_t *err)
+{
+        int self = -1, target = -1;
+        if (pid > 0) {
+                char p[64];
+                snprintf(p, sizeof p, "/proc/%d/ns/net", (int)pid);
+                self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+                target = open(p, O_RDONLY | O_CLOEXEC);
+                if (self < 0 || target < 0) {
+                        herr_sys(err, "network namespace of pid %d", (int)pid);
+                        goto fail;
+                }
+                if (setns(target, CLONE_NEWNET) < 0) {
+                        herr_sys(err, "enter the network namespace of pid %d", (int)pid);
+                        goto fail;
+                }
+        }
+        struct nl_sock *sk = nl_socket_alloc();
+        int rc = sk ? nl_connect(sk, NETLINK_ROUTE) : -NLE_NOMEM;
+        if (pid > 0 && setns(self, CLONE_NEWNET) < 0) {
+                /* Cannot happen for root; never go on in the wrong netns. */
+                herr_sys(err, "return to husk's network namespace");
+                if (sk)
+                        nl_socket_free(sk);
+                abort();
+        }
+        if (self >= 0)
+                close(self);
+        if (target >= 0)
+                close(target);
+        if (rc < 0) {
+                if (sk)
+                        nl_socket_free(sk);
+                NLERR(err, rc, "rtnetlink socket");
+                return NULL;
+        }
+        return sk;
+fail:
+        if (self >= 0)
+                close(self);
+        if (target >= 0)
+                close(target);
+        return NULL;
+}
+
+void nl_close(struct nl_sock *sk)
+{
+        if (sk)
+                nl_socket_free(sk);
+}
+
+static int get_link(struct nl_sock *sk, const char *name, struct rtnl_link **out)
+{
+        return rtnl_link_get_kernel(sk, 0, name, out);
+}
+
+int link_exists(struct nl_sock *sk, const char *name)
+{
+        struct rtnl_link *l = NULL;
+        int rc = get_link(sk, name, &l);
+        if (l)
+                rtnl_link_put(l);
+        return rc == 0;
+}
+
+static int ifindex_of(struct nl_sock *sk, const char *name, herr_t *err)
+{
+        struct rtnl_link *l = NULL;
+        int rc = get_link(sk, name, &l);
+        if (rc < 0)
+                return NLERR(err, rc, "link %s", name);
+        int idx = rtnl_link_get_ifindex(l);
+        rtnl_link_put(l);
+        return idx;
+}
+
+int link_set_master_up(struct nl_sock *sk, const char *name, const char *master, herr_t *err)
+{
+        struct rtnl_link *orig = NULL;
+        int rc = get_link(sk, name, &orig);
+        if (rc < 0)
+                return NLERR(err, rc, "link %s", name);
+        struct rtnl_link *ch = rtnl_link_alloc();
+        if (!ch) {
+                rtnl_link_put(orig);
+                return herr_set(err, ENOMEM, "link %s", name);
+        }
+        if (master) {
+                int m = ifindex_of(sk, master, err);
+                if (m < 0) {
+                        rtnl_link_put(ch);
+                        rtnl_link_put(orig);
+                        return -1;
+                }
+                rtnl_link_set_master(ch, m);
+        }
+        rtnl_link_set_flags(ch, IFF_UP);
+        rc = rtnl_link_change(sk, orig, ch, 0);
+        rtnl_link_put(ch);
+        rtnl_link_put(orig);
+        if (rc < 0)
+                return NLERR(err, rc, "link %s: set up%s%s", name, master ? " on " : "", master ? master : "");
+        return 0;
+}
+
+int link_up(struct nl_sock *sk, const char *name, herr_t *err)
+{
+        return link_set_master_up(sk, name, NULL, err);
+}
+
+int net_lo_up(herr_t *err)
+{
+        struct nl_sock *sk = nl_open(0, err);
+        if (!sk)
+                return herr_prefix(err, "lo");
+        int rc = link_up(sk, "lo", err);
+        nl_close(sk);
+        return rc;
+}
+
+int addr_add(struct nl_sock *sk, const char *ifname, struct in_addr a, int prefix, herr_t *err)
+{
+        int idx = ifindex_of(sk, ifname, err);
+        if (idx < 0)
+                return -1;
+        struct rtnl_addr *ra = rtnl_addr_alloc();
+        struct nl_addr *local = nl_addr_build(AF_INET, &a, sizeof a);
+        int rc = -NLE_NOMEM;
+        if (ra && local) {
+                nl_addr_set_prefixlen(local, prefix);
+                rtnl_addr_set_ifindex(ra, idx);
+                rtnl_addr_set_family(ra, AF_INET);
+                rc = rtnl_addr_set_local(ra, local);
+                if (rc == 0)
+                        rc = rtnl_addr_add(sk, ra, 0);
+        }
+        if (local)
+                nl_addr_put(local);
+        if (ra)
+                rtnl_addr_put(ra);
+        if (rc < 0 && rc != -NLE_EXIST) {
+                char s[INET_ADDRSTRLEN];
+                inet_ntop(AF_INET, &a, s, sizeof s);
+                return NLERR(err, rc, "address %s/%d on %s", s, prefix, ifname);
+        }
+        return 0;
+}
+
+int link_bridge_ensure(struct nl_sock *sk, const char *name, struct in_addr gw, int prefix, bool *made,
+                       herr_t *err)
+{
+        *made = false;
+        if (!link_exists(sk, name)) {
+                struct rtnl_link *l = rtnl_link_alloc();
+                if (!l)
+                        return herr_set(err, ENOMEM, "bridge %s", name);
+                rtnl_link_set_name(l, name);
+                int rc = rtnl_link_set_type(l, "bridge");
+                rtnl_link_set_flags(l, IFF_UP);
+                if (rc == 0)
+                        rc = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+                rtnl_link_put(l);
+                if (rc < 0 && rc != -NLE_EXIST)
+                        return NLERR(err, rc, "create bridge %s", name);
+                *made = rc == 0;
+        }
+        if (addr_add(sk, name, gw, prefix, err) < 0 || link_up(sk, name, err) < 0)
+                return -1;
+        return 0;
+}
+
+int link_veth_create(struct nl_sock *sk, const char *host_name, const char *bridge, const char *peer_name,
+                     pid_t pid, herr_t *err)
+{
+        int m = ifindex_of(sk, bridge, err);
+        if (m < 0)
+                return -1;
+        struct rtnl_link *l = rtnl_link_veth_alloc();
+        if (!l)
+                return herr_set(err, ENOMEM, "veth %s", host_name);
+        struct rtnl_link *peer = rtnl_link_veth_get_peer(l);
+        rtnl_link_set_name(l, host_name);
+        rtnl_link_set_name(peer, peer_name);
+        rtnl_link_set_ns_pid(peer, pid);
+        int rc = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+        rtnl_link_put(peer);
+        rtnl_link_veth_release(l);
+        if (rc < 0)
+                return NLERR(err, rc, "create veth %s (peer %s in pid %d)", host_name, peer_name, (int)pid);
+        (void)m;
+        return link_set_master_up(sk, host_name, bridge, err);
+}
+
+int link_delete(struct nl_sock *sk, const char *name, herr_t *err)
+{
+        struct rtnl_link *l = NULL;
+        int rc = get_link(sk, name, &l);
+        if (rc == -NLE_OBJ_NOTFOUND || rc == -NLE_NODEV)
+                return 0;
+        if (rc < 0)
+                return NLERR(err, rc, "link %s", name);
+        rc = rtnl_link_delete(sk, l);
+        rtnl_link_put(l);
+        if (rc < 0 && rc != -NLE_OBJ_NOTFOUND && rc != -NLE_NODEV)
+                return NLERR(err, rc, "delete link %s", name);
+        return 0;
+}
+
+int link_mac(struct nl_sock *sk, const char *name, uint8_t mac[6], herr_t *err)
+{
+        struct rtnl_link *l = NULL;
+        int rc = get_link(sk, name, &l);
+        if (rc < 0)
+                return NLERR(err, rc, "link %s", name);
+        struct nl_addr *a = rtnl_link_get_addr(l);
+        if (a && nl_addr_get_len(a) == 6)
+                memcpy(mac, nl_addr_get_binary_addr(a), 6);
+        rtnl_link_put(l);
+        return 0;
+}
+
+int route_default(struct nl_sock *sk, const char *ifname, struct in_addr gw, herr_t *err)
+{
+        int idx = ifindex_of(sk, ifname, err);
+        if (idx < 0)
+                return -1;
+        struct in_addr any = { 0 };
+        struct rtnl_route *r = rtnl_route_alloc();
+        struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+        struct nl_addr *dst = nl_addr_build(AF_INET, &any, sizeof any);
+        struct nl_addr *via = nl_addr_build(AF_INET, &gw, sizeof gw);
+        int rc = -NLE_NOMEM;
+        if (r && nh && dst && via) {
+                nl_addr_set_prefixlen(dst, 0);
+                rtnl_route_set_family(r, AF_INET);
+                rtnl_route_set_table(r, RT_TABLE_MAIN);
+                rtnl_route_set_protocol(r, RTPROT_STATIC);
+                rtnl_route_set_scope(r, RT_SCOPE_UNIVERSE);
+                rtnl_route_set_type(r, RTN_UNICAST);
+                rc = rtnl_route_set_dst(r, dst);
+                rtnl_route_nh_set_ifindex(nh, idx);
+                rtnl_route_nh_set_gateway(nh, via);
+                rtnl_route_add_nexthop(r, nh);
+                nh = NULL;
+                if (rc == 0)
+                        rc = rtnl_route_add(sk, r, NLM_F_CREATE);
+        }
+        if (nh)
+                rtnl_route_nh_free(nh);
+        if (dst)
+                nl_addr_put(dst);
+        if (via)
+                nl_addr_put(via);
+        if (r)
+                rtnl_route_put(r);
+        if (rc < 0 && rc != -NLE_EXIST)
+                return NLERR(err, rc, "default route via %s", ifname);
+        return 0;
+}
