@@ -244,7 +244,8 @@ int cg_create_owned(const char *dir, const char *id, const struct oci_resources 
         if (rc < 0)
                 return -1;
         struct stat st;
-        if (stat(dir, &st) == 0 && (in_use(dir, rel, err) < 0 || (id && check_owner(dir, rel, id, err) < 0)))
+        /* The owner first: "in use by container X" says more than "in use". */
+        if (stat(dir, &st) == 0 && ((id && check_owner(dir, rel, id, err) < 0) || in_use(dir, rel, err) < 0))
                 return -1;
 
         char path[PATH_MAX];
