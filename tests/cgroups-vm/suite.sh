@@ -1,12 +1,17 @@
 #!/bin/sh
 # tests/cgroups-vm/suite.sh: real husk containers with linux.resources limits,
-# run as root on a pure cgroup v2 host (the test VM: tests/vm/run-in-vm.sh).
+# run as root on a pure cgroup v2 host (the test VM: tests/vm/run-in-vm.sh;
+# tests/integration/test_cgroups_vm.c boots it once and checks this report).
 # Each check prints one line: "PASS name: detail", "FAIL name: why" or
 # "SKIP name: why"; the last line is "SUITE pass=N fail=N skip=N secs=N".
 # Exit 0 no check failed, 1 a check failed, 77 not a usable host.
+# Needs only sh, coreutils and awk besides husk (configs are written here).
 # env: HUSK (husk binary), HUSK_ROOTFS (busybox rootfs; used read-only),
 #      CGVM_BIN (dir with enforce and cgupdate; optional), HUSK_STATE_ROOT
-#      (default /run/husk-cgvm), CGVM_ONLY (space-separated check names).
+#      (default /run/husk-cgvm), CGVM_ONLY (space-separated check names:
+#      memory pids cpu update freeze kill kill-all devices bad nolimits enforce).
+# Try it: tests/vm/run-in-vm.sh "HUSK=$PWD/husk HUSK_ROOTFS=$PWD/build/rootfs \
+#           CGVM_BIN=$PWD/build/release/cgroups-vm sh tests/cgroups-vm/suite.sh"
 set -u
 : "${HUSK:?HUSK must name the husk binary}" "${HUSK_ROOTFS:?HUSK_ROOTFS must name a rootfs}"
 CG=/sys/fs/cgroup
@@ -28,30 +33,50 @@ for c in memory pids cpu; do
         grep -qw $c $CG/cgroup.controllers ||
                 { echo "SKIP suite: controller $c missing ($(cat $CG/cgroup.controllers))"; exit 77; }
 done
-command -v jq >/dev/null || { echo "SKIP suite: jq not installed"; exit 77; }
 
-# The base config: husk spec, the shared rootfs read-only, a tmpfs /tmp,
-# no terminal, CAP_MKNOD (device checks), cgroupsPath /$TOP/<id>.
-(cd "$T" && "$HUSK" spec) || { echo "FAIL setup: husk spec"; exit 1; }
-mv "$T/config.json" "$T/spec.json"
-
-# mkb ID JQ-FILTER: bundle $T/ID whose config is the base with the filter applied.
+# mkb ID ARGS-JSON [LINUX-JSON] [CGROUPS-PATH]: bundle $T/ID running ARGS
+# with the busybox rootfs read-only, a tmpfs /tmp, no terminal, CAP_MKNOD
+# (device checks); LINUX-JSON goes into "linux" (e.g. a "resources" member);
+# cgroupsPath /$TOP/ID unless CGROUPS-PATH is given ("-": none).
 mkb() {
         mkdir -p "$T/$1"
-        jq --arg r "$HUSK_ROOTFS" --arg cg "/$TOP/$1" '
-                .root = {path: $r, readonly: true} | .process.terminal = false
-                | .linux.cgroupsPath = $cg
-                | .process.capabilities[] += ["CAP_MKNOD"]
-                | .mounts += [{destination: "/tmp", type: "tmpfs", source: "tmpfs",
-                               options: ["nosuid", "nodev", "mode=1777", "size=8m"]}]
-                | '"$2" "$T/spec.json" > "$T/$1/config.json"
+        cgp=${4:-/$TOP/$1}
+        [ "$cgp" = - ] && cgp= || cgp="\"cgroupsPath\": \"$cgp\","
+        caps='"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_MKNOD"'
+        cat > "$T/$1/config.json" <<EOF
+{
+  "ociVersion": "1.0.2",
+  "process": {
+    "terminal": false, "user": {"uid": 0, "gid": 0}, "cwd": "/",
+    "args": $2,
+    "env": ["PATH=/bin:/sbin:/usr/bin:/usr/sbin"],
+    "capabilities": {"bounding": [$caps], "effective": [$caps], "permitted": [$caps]},
+    "noNewPrivileges": true
+  },
+  "root": {"path": "$HUSK_ROOTFS", "readonly": true},
+  "hostname": "cgvm",
+  "mounts": [
+    {"destination": "/proc", "type": "proc", "source": "proc"},
+    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755", "size=1m"]},
+    {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777", "size=8m"]},
+    {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
+    {"destination": "/sys/fs/cgroup", "type": "cgroup2", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "ro"]}
+  ],
+  "linux": {
+    $cgp
+    ${3:+$3,}
+    "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}, {"type": "network"}, {"type": "cgroup"}]
+  }
+}
+EOF
 }
 h() { "$HUSK" --root "$ROOT" "$@"; }
 cgdir() { echo "$CG/$TOP/$1"; }
 # kv FILE KEY: the value of "KEY value" in a flat-keyed cgroup file.
 kv() { awk -v k="$2" '$1 == k { print $2; f = 1 } END { if (!f) print "" }' "$1" 2>/dev/null; }
 usage() { kv "$(cgdir "$1")/cpu.stat" usage_usec; }
-status() { h state "$1" 2>/dev/null | jq -r .status 2>/dev/null; }
+status() { h state "$1" 2>/dev/null | sed -n 's/^ *"status": *"\([a-z]*\)".*/\1/p'; }
+stopped() { [ "$(status "$1")" = stopped ]; }
 gone() { ! h state "$1" >/dev/null 2>&1 && [ ! -e "$(cgdir "$1")" ]; }
 cleanup() { h delete --force "$1" >/dev/null 2>&1; }
 # wait_for SECONDS CMD...: poll CMD every 50 ms.
@@ -68,8 +93,9 @@ frozen_is() { [ "$(kv "$(cgdir "$1")/cgroup.events" frozen)" = "$2" ]; }
 # ---- memory: a process past memory.max is OOM-killed, the kill is counted
 check_memory() {
         id=mem
-        mkb $id '.linux.resources.memory = {limit: 33554432, swap: 33554432}
-                 | .process.args = ["dd", "if=/dev/zero", "of=/dev/null", "bs=256M", "count=1"]'
+        # "started": the init got as far as the program (not killed in setup)
+        mkb $id '["sh", "-c", "echo started; exec dd if=/dev/zero of=/dev/null bs=256M count=1"]' \
+                '"resources": {"memory": {"limit": 33554432, "swap": 33554432}}'
         h run --keep --bundle "$T/$id" $id > "$T/$id.out" 2>&1
         rc=$?
         d=$(cgdir $id)
@@ -77,7 +103,7 @@ check_memory() {
         oomk=$(kv "$d/memory.events" oom_kill)
         st=$(status $id)
         h delete $id > /dev/null 2>&1
-        if [ $rc != 137 ]; then
+        if [ $rc != 137 ] || ! grep -q '^started$' "$T/$id.out"; then
                 fail memory "dd of 256 MiB under a 32 MiB limit: husk run exit $rc, want 137 ($(head -c 300 "$T/$id.out"))"
         elif [ "$max" != 33554432 ]; then
                 fail memory "memory.max is '$max'"
@@ -95,8 +121,8 @@ check_memory() {
 # ---- pids: fork fails at pids.max
 check_pids() {
         id=pids
-        mkb $id '.linux.resources.pids = {limit: 8}
-                 | .process.args = ["sh", "-c", "i=1; while [ $i -le 40 ]; do sleep 60 & echo $i; i=$((i + 1)); done; echo survived"]'
+        mkb $id '["sh", "-c", "i=1; while [ $i -le 40 ]; do sleep 60 & echo $i; i=$((i + 1)); done; echo survived"]' \
+                '"resources": {"pids": {"limit": 8}}'
         h run --keep --bundle "$T/$id" $id > "$T/$id.out" 2> "$T/$id.err"
         rc=$?
         d=$(cgdir $id)
@@ -124,7 +150,7 @@ busy='["sh", "-c", "while :; do :; done"]'
 # running container; freeze stops the loop, thaw resumes it.
 check_cpu() {
         id=cpu
-        mkb $id ".linux.resources.cpu = {quota: 10000, period: 100000} | .process.args = $busy"
+        mkb $id "$busy" '"resources": {"cpu": {"quota": 10000, "period": 100000}}'
         if ! h run --detach --bundle "$T/$id" $id > "$T/$id.out" 2>&1; then
                 want cpu && fail cpu "husk run --detach: $(head -c 300 "$T/$id.out")"
                 return
@@ -200,7 +226,7 @@ check_cpu() {
 # ---- cgroup.kill ends every process (directly, and via husk kill --all)
 check_kill() { # ID HOW
         id=$1
-        mkb $id '.process.args = ["sh", "-c", "sleep 1000 & sleep 1000 & sleep 1000 & (sleep 1000; echo) & wait"]'
+        mkb $id '["sh", "-c", "sleep 1000 & sleep 1000 & sleep 1000 & (sleep 1000; echo) & wait"]'
         if ! h run --detach --bundle "$T/$id" $id > "$T/$id.out" 2>&1; then
                 fail $id "husk run --detach: $(head -c 300 "$T/$id.out")"
                 return
@@ -215,7 +241,7 @@ check_kill() { # ID HOW
         if [ "$2" = direct ]; then echo 1 > "$d/cgroup.kill"; else h kill --all $id KILL; fi
         if ! wait_for 5 unpopulated $id; then
                 fail $id "$(nprocs $id) processes left 5 s after the kill"
-        elif ! wait_for 5 sh -c "[ \"\$($HUSK --root $ROOT state $id | jq -r .status)\" = stopped ]"; then
+        elif ! wait_for 5 stopped $id; then
                 fail $id "state is '$(status $id)' after the kill"
         else
                 pass $id "$n processes, all gone after $([ "$2" = direct ] && echo "writing cgroup.kill" || echo "husk kill --all KILL"); state stopped"
@@ -227,12 +253,10 @@ check_kill() { # ID HOW
 check_devices() {
         # /dev/kmsg (c 1:11) is not a default device: writable only with a rule.
         script='mknod /dev/k c 1 11 || exit 3; echo husk-cgvm-device-test > /dev/k || exit 4; echo opened'
-        mkb devok ".linux.resources.devices = [{allow: false, access: \"rwm\"},
-                    {allow: true, type: \"c\", major: 1, minor: 11, access: \"w\"}]
-                  | .process.args = [\"sh\", \"-c\", \"$script\"]"
-        mkb devno ".linux.resources.devices = [{allow: false, access: \"rwm\"},
-                    {allow: false, type: \"c\", major: 1, minor: 11, access: \"rwm\"}]
-                  | .process.args = [\"sh\", \"-c\", \"$script\"]"
+        mkb devok "[\"sh\", \"-c\", \"$script\"]" '"resources": {"devices": [{"allow": false, "access": "rwm"},
+                {"allow": true, "type": "c", "major": 1, "minor": 11, "access": "w"}]}'
+        mkb devno "[\"sh\", \"-c\", \"$script\"]" '"resources": {"devices": [{"allow": false, "access": "rwm"},
+                {"allow": false, "type": "c", "major": 1, "minor": 11, "access": "rwm"}]}'
         h run --bundle "$T/devok" devok > "$T/devok.out" 2>&1; ok=$?
         h run --bundle "$T/devno" devno > "$T/devno.out" 2>&1; no=$?
         if [ $ok != 0 ]; then
@@ -248,10 +272,10 @@ check_devices() {
 
 # ---- bad configurations: clear error, nothing left behind (v2 has every
 # controller here, so validation itself must refuse them).
-# reject NAME JQ-FILTER MESSAGE-PATTERN
+# reject NAME LINUX-JSON MESSAGE-PATTERN [CGROUPS-PATH]
 reject() {
         id=bad-$1
-        mkb $id "$2 | .process.args = [\"true\"]"
+        mkb $id '["true"]' "$2" "${4:-}"
         h run --bundle "$T/$id" $id > "$T/$id.out" 2>&1
         rc=$?
         if [ $rc = 0 ]; then
@@ -268,19 +292,19 @@ reject() {
 }
 
 check_bad() {
-        reject unified '.linux.resources.unified = {"memory.bogus": "1"}' 'memory\.bogus'
-        reject unified-owned '.linux.resources.unified = {"cgroup.procs": "1"}' 'cgroup\.procs'
-        reject negative-memory '.linux.resources.memory = {limit: -5}' 'memory\.limit.*negative'
-        reject negative-pids '.linux.resources.pids = {limit: -7}' 'pids\.limit.*negative'
-        reject huge-cpu '.linux.resources.cpu = {quota: 5000, period: 99999999999}' 'cpu\.period'
-        reject dotdot ".linux.cgroupsPath = \"/$TOP/../x-bad-dotdot\"" "'\.\.'"
+        reject unified '"resources": {"unified": {"memory.bogus": "1"}}' 'memory\.bogus'
+        reject unified-owned '"resources": {"unified": {"cgroup.procs": "1"}}' 'cgroup\.procs'
+        reject negative-memory '"resources": {"memory": {"limit": -5}}' 'memory\.limit.*negative'
+        reject negative-pids '"resources": {"pids": {"limit": -7}}' 'pids\.limit.*negative'
+        reject huge-cpu '"resources": {"cpu": {"quota": 5000, "period": 99999999999}}' 'cpu\.period'
+        reject dotdot '' "'\.\.'" "/$TOP/../x-bad-dotdot"
         # A path owned by another container: refused, the owner untouched.
-        mkb owner '.process.args = ["sleep", "1000"]'
+        mkb owner '["sleep", "1000"]'
         if ! h create --bundle "$T/owner" owner > "$T/owner.out" 2>&1; then
                 fail bad-owned "husk create: $(head -c 300 "$T/owner.out")"
                 return
         fi
-        reject owned ".linux.cgroupsPath = \"/$TOP/owner\"" 'in use by container owner'
+        reject owned '' 'in use by container owner' "/$TOP/owner"
         if [ "$(status owner)" != created ] || [ "$(nprocs owner)" != 1 ]; then
                 fail bad-owned-intact "the owner is '$(status owner)' with $(nprocs owner) processes"
         fi
@@ -292,8 +316,7 @@ check_bad() {
 # its cgroup goes with it.
 check_nolimits() {
         id=nolimits
-        mkb $id 'del(.linux.cgroupsPath) | del(.linux.resources)
-                 | .process.args = ["sh", "-c", "cat /proc/self/cgroup; echo ran"]'
+        mkb $id '["sh", "-c", "cat /proc/self/cgroup; echo ran"]' '' -
         own=$(sed -n 's/^0:://p' /proc/self/cgroup); own=${own%/}
         h run --keep --bundle "$T/$id" $id > "$T/$id.out" 2>&1
         rc=$?
