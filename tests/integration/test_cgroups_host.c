@@ -367,3 +367,41 @@ Test(cgroups_host, offered_controller_limit_applied)
         cr_assert(!exists(dir), "%s left after delete", dir);
         free(dir);
 }
+
+/* Inside another container's cgroup, or holding it: refused both ways (the
+ * enclosing one's delete would kill or remove the other). */
+Test(cgroups_host, path_nested_with_another_container_refused)
+{
+        if (!cg_root())
+                cr_skip_test("no cgroup v2 hierarchy");
+        char top[128], path[160], inner[192];
+        snprintf(top, sizeof top, "/husk-cgh-%d-nest", (int)getpid());
+        snprintf(path, sizeof path, "%s/a", top);
+        snprintf(inner, sizeof inner, "%s/a/inner", top);
+        char *dir = cgdir(path, "x"), *topdir = cgdir(top, "x"), *out = NULL;
+        config("[\"sleep\", \"100\"]", "", path);
+        int rc = hk(&out, "create --bundle '%s' owner", bundle);
+        cr_assert_eq(rc, 0, "create owner: %s", out);
+        free(out);
+
+        config("[\"true\"]", "", inner);
+        refused("inner", inner, "inside the cgroup", "cgroupsPath inside another container's");
+        config("[\"true\"]", "", top);
+        rc = hk(&out, "run --bundle '%s' outer", bundle);
+        cr_assert_neq(rc, 0, "a container took the cgroup holding another one's: %s", out);
+        cr_assert_not_null(strstr(out, "of container owner"), "%s", out);
+        free(out);
+        cr_assert(exists(dir), "the refused container removed the owner's cgroup");
+        rc = hk(&out, "state owner");
+        cr_assert_eq(rc, 0, "%s", out);
+        cr_assert_not_null(strstr(out, "\"created\""), "%s", out);
+        free(out);
+
+        rc = hk(&out, "delete --force owner");
+        cr_assert_eq(rc, 0, "%s", out);
+        free(out);
+        cr_assert(!exists(dir), "%s left after delete --force", dir);
+        rmdir(topdir);   /* the intermediate cgroup the owner's create made */
+        free(dir);
+        free(topdir);
+}
