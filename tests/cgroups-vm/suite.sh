@@ -9,7 +9,8 @@
 # env: HUSK (husk binary), HUSK_ROOTFS (busybox rootfs; used read-only),
 #      CGVM_BIN (dir with enforce and cgupdate; optional), HUSK_STATE_ROOT
 #      (default /run/husk-cgvm), CGVM_ONLY (space-separated check names:
-#      memory pids cpu update freeze kill kill-all devices bad nolimits enforce).
+#      memory pids cpu update freeze pause kill kill-all devices bad nolimits
+#      enforce).
 # Try it: tests/vm/run-in-vm.sh "HUSK=$PWD/husk HUSK_ROOTFS=$PWD/build/rootfs \
 #           CGVM_BIN=$PWD/build/release/cgroups-vm sh tests/cgroups-vm/suite.sh"
 set -u
@@ -224,6 +225,30 @@ check_cpu() {
                         fi
                 fi
         fi
+        # husk pause/resume, when this husk has them (another branch adds them).
+        if want pause; then
+                if ! h pause --help > /dev/null 2>&1; then
+                        skip pause "this husk has no pause command"
+                elif ! h pause $id > "$T/pause.out" 2>&1; then
+                        fail pause "husk pause: $(head -c 300 "$T/pause.out")"
+                else
+                        p0=$(usage $id); msleep 500; p1=$(usage $id)
+                        pst=$(status $id) fz=$(kv "$d/cgroup.events" frozen)
+                        h resume $id > "$T/resume.out" 2>&1; rrc=$?
+                        p2=$(usage $id); msleep 500; p3=$(usage $id)
+                        if [ "$fz" != 1 ] || [ "$pst" != paused ]; then
+                                fail pause "after husk pause: frozen '$fz', state '$pst'"
+                        elif [ $((p1 - p0)) -gt 1000 ]; then
+                                fail pause "the paused busy loop used $((p1 - p0)) us in 0.5 s"
+                        elif [ $rrc != 0 ]; then
+                                fail pause "husk resume: $(head -c 300 "$T/resume.out")"
+                        elif [ $((p3 - p2)) -lt 20000 ]; then
+                                fail pause "the resumed busy loop used only $((p3 - p2)) us in 0.5 s"
+                        else
+                                pass pause "husk pause: $((p1 - p0)) us in 0.5 s (state $pst); husk resume: $((p3 - p2)) us in 0.5 s"
+                        fi
+                fi
+        fi
         h kill $id KILL > /dev/null 2>&1
         wait_for 20 unpopulated $id
         h delete $id > /dev/null 2>&1 || cleanup $id
@@ -356,7 +381,7 @@ check_enforce() {
 
 want memory && check_memory
 want pids && check_pids
-{ want cpu || want update || want freeze; } && check_cpu
+{ want cpu || want update || want freeze || want pause; } && check_cpu
 want kill && check_kill kill direct
 want kill-all && check_kill kill-all husk
 want devices && check_devices
