@@ -238,7 +238,9 @@ static int check_ancestors(const char *dir, const char *rel, herr_t *err)
         size_t rootlen = (size_t)(rel - dir);
         if (cg_own_cgroup(own, sizeof own, &ignore) < 0)
                 own[0] = '\0';
-        snprintf(owndir, sizeof owndir, "%.*s%s", (int)rootlen, dir, own);
+        int n = snprintf(owndir, sizeof owndir, "%.*s%s", (int)rootlen, dir, own);
+        if (n < 0 || (size_t)n >= sizeof owndir)
+                owndir[0] = '\0';
         snprintf(p, sizeof p, "%s", dir);
         for (char *s = strrchr(p, '/'); s && (size_t)(s - p) > rootlen; s = strrchr(p, '/')) {
                 *s = '\0';
