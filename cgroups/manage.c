@@ -319,6 +319,7 @@ int cg_create_owned(const char *dir, const char *id, const struct oci_resources 
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s", dir);
         size_t first = 0;
+        int retries = 0;
         for (size_t i = (size_t)(rel - dir) + 1;; i++) {
                 if (path[i] != '/' && path[i] != '\0')
                         continue;
@@ -327,6 +328,18 @@ int cg_create_owned(const char *dir, const char *id, const struct oci_resources 
                 if (mkdir(path, 0755) == 0) {
                         if (!first)
                                 first = i;
+                } else if (errno == ENOENT && retries++ < 5) {
+                        /* A parent went away under us: another container's
+                         * delete removed the shared <own>/husk as we came. */
+                        snprintf(path, sizeof path, "%s", dir);
+                        if (first) {
+                                path[first] = '\0';
+                                if (access(path, F_OK) < 0)
+                                        first = 0;
+                                snprintf(path, sizeof path, "%s", dir);
+                        }
+                        i = (size_t)(rel - dir);
+                        continue;
                 } else if (errno != EEXIST) {
                         herr_sys(err, "cgroup: mkdir %s", path);
                         char *slash = strrchr(path, '/');
