@@ -241,7 +241,7 @@ static void check_freeze(void)
 
 static void check_update(void)
 {
-        struct oci_cpu c = {.quota = {true, 10000}};
+        struct oci_cpu c = {.quota = {true, 5000}};
         struct oci_resources r = {.cpu = &c};
         const char *dir = mk("update", &r);
         if (!dir)
@@ -250,7 +250,7 @@ static void check_update(void)
         uint64_t w0 = now_us(), t0 = stats(dir).cpu_usage_usec;
         msleep(1000);
         uint64_t w1 = now_us(), t1 = stats(dir).cpu_usage_usec;
-        c.quota.v = 60000;
+        c.quota.v = 90000;
         herr_t e;
         if (cg_apply(dir, &r, &e) < 0) {
                 reap(pid);
@@ -262,9 +262,9 @@ static void check_update(void)
         reap(pid);
         uint64_t before = per_sec(t1 - t0, w0, w1), after = per_sec(t3 - t2, w2, w3);
         if (after < 2 * before)
-                return fail("update", "quota 10%% -> 60%%: %lu us then %lu us per second",
+                return fail("update", "quota 5%% -> 90%%: %lu us then %lu us per second",
                             (unsigned long)before, (unsigned long)after);
-        printf("PASS update: quota 10%% -> 60%% on a running child: %lu -> %lu us per second\n",
+        printf("PASS update: quota 5%% -> 90%% on a running child: %lu -> %lu us per second\n",
                (unsigned long)before, (unsigned long)after);
 }
 

@@ -151,11 +151,11 @@ check_pids() {
 
 busy='["sh", "-c", "while :; do :; done"]'
 
-# ---- cpu: a 10% quota throttles a busy loop; update raises it on the
+# ---- cpu: a 5% quota throttles a busy loop; update raises it on the
 # running container; freeze stops the loop, thaw resumes it.
 check_cpu() {
         id=cpu
-        mkb $id "$busy" '"resources": {"cpu": {"quota": 10000, "period": 100000}}'
+        mkb $id "$busy" '"resources": {"cpu": {"quota": 5000, "period": 100000}}'
         if ! h run --detach --bundle "$T/$id" $id > "$T/$id.out" 2>&1; then
                 want cpu && fail cpu "husk run --detach: $(head -c 300 "$T/$id.out")"
                 return
@@ -165,12 +165,12 @@ check_cpu() {
         r1=$(rate $u0 $u1 $t0 $t1)
         thr=$(kv "$d/cpu.stat" nr_throttled) per=$(kv "$d/cpu.stat" nr_periods) cmax=$(cat "$d/cpu.max")
         if want cpu; then
-                if [ "$cmax" != "10000 100000" ]; then
+                if [ "$cmax" != "5000 100000" ]; then
                         fail cpu "cpu.max is '$cmax'"
                 elif [ "${thr:-0}" -lt 1 ]; then
                         fail cpu "nr_throttled is '$thr' (nr_periods $per)"
                 elif [ $r1 -gt 250000 ]; then
-                        fail cpu "10% quota but $r1 us used per second"
+                        fail cpu "5% quota but $r1 us used per second"
                 else
                         pass cpu "cpu.max '$cmax': $r1 us per second, nr_throttled=$thr of $per periods"
                 fi
@@ -179,10 +179,10 @@ check_cpu() {
         if want update; then
                 how=
                 if h update --help > /dev/null 2>&1; then
-                        echo '{"cpu": {"quota": 60000, "period": 100000}}' > "$T/update.json"
+                        echo '{"cpu": {"quota": 90000, "period": 100000}}' > "$T/update.json"
                         h update --resources "$T/update.json" $id > "$T/update.out" 2>&1 && how="husk update"
                 elif [ -x "${CGVM_BIN:-}/cgupdate" ]; then
-                        "$CGVM_BIN/cgupdate" "$d" --cpu 60000 100000 > "$T/update.out" 2>&1 &&
+                        "$CGVM_BIN/cgupdate" "$d" --cpu 90000 100000 > "$T/update.out" 2>&1 &&
                                 how="cg_apply (cgupdate; no husk update)"
                 else
                         skip update "neither husk update nor cgupdate (make cgroups-vm)"
@@ -194,12 +194,12 @@ check_cpu() {
                         t2=$(now_us); u2=$(usage $id); sleep 1; u3=$(usage $id); t3=$(now_us)
                         r2=$(rate $u2 $u3 $t2 $t3)
                         cmax=$(cat "$d/cpu.max")
-                        if [ "$cmax" != "60000 100000" ]; then
+                        if [ "$cmax" != "90000 100000" ]; then
                                 fail update "after $how cpu.max is '$cmax'"
                         elif [ $r2 -lt $((2 * r1)) ]; then
-                                fail update "quota 10% -> 60% by $how: $r1 then $r2 us per second"
+                                fail update "quota 5% -> 90% by $how: $r1 then $r2 us per second"
                         else
-                                pass update "$how: quota 10% -> 60% on the running container: $r1 -> $r2 us per second"
+                                pass update "$how: quota 5% -> 90% on the running container: $r1 -> $r2 us per second"
                         fi
                 fi
         fi
