@@ -101,8 +101,13 @@ void cg_plan_free(struct cg_plan *plan);
  * into buf; "" for core "cgroup." files. */
 void cg_file_controller(const char *file, char *buf, size_t size);
 /* Check that every controller the plan needs is in `offered` (the
- * content of a cgroup.controllers file). Error names field and controller. */
+ * content of a cgroup.controllers file; NULL: the host has no v2 hierarchy).
+ * Error names field and controller. */
 int cg_plan_check(const struct cg_plan *plan, const char *offered, herr_t *err);
+/* Validate res and check that this host's v2 hierarchy offers every
+ * controller it needs (an error naming field and controller when the host
+ * has no v2 hierarchy at all). Touches nothing. */
+int cg_check_available(const struct oci_resources *res, herr_t *err);
 /* Perform the writes in dir, in order. */
 int cg_plan_apply(const struct cg_plan *plan, const char *dir, herr_t *err);
 

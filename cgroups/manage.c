@@ -2,6 +2,7 @@
  * the tree, applying resources, moving processes. */
 #include "cgroups.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -181,10 +182,13 @@ static int in_use(const char *dir, const char *rel, herr_t *err)
         if (*procs)
                 return cg_fail(err, EBUSY, "cgroupsPath %s: already in use", rel);
         _cleanup_free_ char *ev = NULL;
-        uint64_t frozen = 0;
+        uint64_t frozen = 0, populated = 0;
         herr_t ignore;
         if (cg_read(dir, "cgroup.events", &ev, &ignore) == 0 && cg_kv(ev, "frozen", &frozen) && frozen == 1)
                 return cg_fail(err, EBUSY, "cgroupsPath %s: the cgroup is frozen", rel);
+        /* Processes below it: its destroy (cgroup.kill) would end them. */
+        if (ev && cg_kv(ev, "populated", &populated) && populated == 1)
+                return cg_fail(err, EBUSY, "cgroupsPath %s: already in use (processes in cgroups below it)", rel);
         return 0;
 }
 
@@ -217,6 +221,66 @@ static int check_owner(const char *dir, const char *rel, const char *id, herr_t 
         return 0;
 }
 
+/* The container recorded on dir, "" when none. */
+static void owner_of(const char *dir, char *buf, size_t size)
+{
+        ssize_t n = getxattr(dir, OWNER_XATTR, buf, size - 1);
+        buf[n < 0 ? 0 : n] = '\0';
+}
+
+/* Refuse a cgroup inside another container's cgroup: that container's
+ * delete would kill it. Ancestors from husk's own cgroup up are not
+ * checked (husk may itself run inside a container). */
+static int check_ancestors(const char *dir, const char *rel, herr_t *err)
+{
+        char own[PATH_MAX] = "", owndir[PATH_MAX], p[PATH_MAX];
+        herr_t ignore;
+        size_t rootlen = (size_t)(rel - dir);
+        if (cg_own_cgroup(own, sizeof own, &ignore) < 0)
+                own[0] = '\0';
+        int n = snprintf(owndir, sizeof owndir, "%.*s%s", (int)rootlen, dir, own);
+        if (n < 0 || (size_t)n >= sizeof owndir)
+                owndir[0] = '\0';
+        snprintf(p, sizeof p, "%s", dir);
+        for (char *s = strrchr(p, '/'); s && (size_t)(s - p) > rootlen; s = strrchr(p, '/')) {
+                *s = '\0';
+                if (!strcmp(p, owndir))
+                        break;
+                char o[256];
+                owner_of(p, o, sizeof o);
+                if (*o)
+                        return cg_fail(err, EBUSY, "cgroupsPath %s: inside the cgroup %s of container %s", rel,
+                                        p + rootlen, o);
+        }
+        return 0;
+}
+
+/* Refuse a cgroup holding another container's cgroup (running or not):
+ * destroying it would remove that one too. */
+static int check_descendants(const char *dir, const char *rel, size_t rootlen, int depth, herr_t *err)
+{
+        if (depth > 16)
+                return 0;
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        if (!d)
+                return 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                        continue;
+                char sub[PATH_MAX], o[256];
+                if (snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name) >= (int)sizeof sub)
+                        continue;
+                owner_of(sub, o, sizeof o);
+                if (*o)
+                        return cg_fail(err, EBUSY, "cgroupsPath %s: holds the cgroup %s of container %s", rel,
+                                        sub + rootlen, o);
+                if (check_descendants(sub, rel, rootlen, depth + 1, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
 static void claim(const char *dir, const char *id)
 {
         setxattr(dir, OWNER_XATTR, id, strlen(id), 0);   /* best effort */
@@ -244,12 +308,18 @@ int cg_create_owned(const char *dir, const char *id, const struct oci_resources 
         if (rc < 0)
                 return -1;
         struct stat st;
-        if (stat(dir, &st) == 0 && (in_use(dir, rel, err) < 0 || (id && check_owner(dir, rel, id, err) < 0)))
+        /* The owner first: "in use by container X" says more than "in use". */
+        if (stat(dir, &st) == 0 &&
+            ((id && check_owner(dir, rel, id, err) < 0) ||
+             (id && check_descendants(dir, rel, (size_t)(rel - dir), 0, err) < 0) || in_use(dir, rel, err) < 0))
+                return -1;
+        if (id && check_ancestors(dir, rel, err) < 0)
                 return -1;
 
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s", dir);
         size_t first = 0;
+        int retries = 0;
         for (size_t i = (size_t)(rel - dir) + 1;; i++) {
                 if (path[i] != '/' && path[i] != '\0')
                         continue;
@@ -258,6 +328,18 @@ int cg_create_owned(const char *dir, const char *id, const struct oci_resources 
                 if (mkdir(path, 0755) == 0) {
                         if (!first)
                                 first = i;
+                } else if (errno == ENOENT && retries++ < 5) {
+                        /* A parent went away under us: another container's
+                         * delete removed the shared <own>/husk as we came. */
+                        snprintf(path, sizeof path, "%s", dir);
+                        if (first) {
+                                path[first] = '\0';
+                                if (access(path, F_OK) < 0)
+                                        first = 0;
+                                snprintf(path, sizeof path, "%s", dir);
+                        }
+                        i = (size_t)(rel - dir);
+                        continue;
                 } else if (errno != EEXIST) {
                         herr_sys(err, "cgroup: mkdir %s", path);
                         char *slash = strrchr(path, '/');

@@ -468,6 +468,13 @@ int cg_plan_check(const struct cg_plan *plan, const char *offered, herr_t *err)
         for (size_t i = 0; i < plan->n; i++) {
                 char c[64];
                 cg_file_controller(plan->w[i].file, c, sizeof c);
+                if (!offered) {   /* no v2 hierarchy at all */
+                        if (*c)
+                                return cg_fail(err, ENOTSUP, "%s: cgroup v2 controller '%s' is not available "
+                                                "(this host has no cgroup v2 hierarchy)", plan->w[i].field, c);
+                        return cg_fail(err, ENOTSUP, "%s: %s needs a cgroup v2 hierarchy (this host has "
+                                        "none)", plan->w[i].field, plan->w[i].file);
+                }
                 if (!*c || word_in(offered, c))
                         continue;
                 _cleanup_free_ char *o = strdup(offered);
@@ -516,4 +523,19 @@ int cg_plan_apply(const struct cg_plan *plan, const char *dir, herr_t *err)
                         return herr_sys(err, "%s: write '%s' to %s/%s", w->field, w->value, dir, w->file);
         }
         return 0;
+}
+
+int cg_check_available(const struct oci_resources *res, herr_t *err)
+{
+        struct cg_plan plan;
+        if (cg_plan(res, &plan, err) < 0)
+                return -1;
+        _cleanup_free_ char *offered = NULL;
+        int rc = 0;
+        if (plan.n && cg_root())
+                rc = cg_root_controllers(&offered, err);
+        if (rc == 0)
+                rc = cg_plan_check(&plan, offered, err);
+        cg_plan_free(&plan);
+        return rc;
 }

@@ -192,12 +192,8 @@ static int setup_cgroup(struct creation *c, herr_t *err)
 {
         const struct oci_linux *l = c->cfg->linux_;
         const struct oci_resources *res = l ? l->resources : NULL;
-        if (!cg_root()) {
-                if (res && (res->memory || res->cpu || res->pids || res->block_io || res->n_hugepage_limits ||
-                            res->n_rdma || res->n_unified))
-                        return herr_set(err, 0, "linux.resources: this host has no cgroup v2 hierarchy");
-                return 0;
-        }
+        if (!cg_root())   /* no v2 at all: only a config without limits runs */
+                return cg_check_available(res, err);
         if (cg_resolve_path(l ? l->cgroups_path : NULL, c->o->id, &c->st->cgroup, err) < 0)
                 return -1;
         if (cg_create_owned(c->st->cgroup, c->o->id, res, err) < 0) {

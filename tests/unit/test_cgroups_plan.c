@@ -325,6 +325,20 @@ Test(cgroups_plan, missing_controller_names_field_and_host_offer)
         cr_assert_not_null(strstr(e.msg, "(this host offers: none)"), "%s", e.msg);
         /* "memoryx" does not offer "memory" */
         cr_assert_eq(cg_plan_check(&p, "memoryx pids\n", &e), -1);
+        /* no v2 hierarchy at all */
+        cr_assert_eq(cg_plan_check(&p, NULL, &e), -1);
+        cr_assert_str_eq(e.msg, "linux.resources.memory.limit: cgroup v2 controller 'memory' is not "
+                         "available (this host has no cgroup v2 hierarchy)");
+        cg_plan_free(&p);
+        struct oci_kv kv[] = {{"cgroup.max.depth", "3"}};
+        struct oci_resources u = {.unified = kv, .n_unified = 1};
+        cr_assert_eq(cg_plan(&u, &p, &e), 0, "%s", e.msg);
+        cr_assert_eq(cg_plan_check(&p, NULL, &e), -1);
+        cr_assert_not_null(strstr(e.msg, "cgroup.max.depth needs a cgroup v2 hierarchy"), "%s", e.msg);
+        cg_plan_free(&p);
+        struct oci_resources none = {0};
+        cr_assert_eq(cg_plan(&none, &p, &e), 0, "%s", e.msg);
+        cr_assert_eq(cg_plan_check(&p, NULL, &e), 0, "%s", e.msg);
         cg_plan_free(&p);
 }
 
