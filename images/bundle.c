@@ -26,7 +26,7 @@
 #include "../spec/generate.h"
 #include "internal.h"
 
-static const char *const default_caps[] = {
+const char *const image_default_caps[] = {
         "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_CHOWN", "CAP_DAC_OVERRIDE",
         "CAP_FOWNER", "CAP_FSETID", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", NULL,
 };
@@ -201,7 +201,7 @@ static int gen_config(const struct img_cfg *c, const struct image_run_opts *o, c
                 g = *o->gen;
         } else {
                 oci_gen_defaults(&g, false);
-                g.caps = default_caps;
+                g.caps = image_default_caps;
                 g.root_readonly = false;
         }
         __attribute__((cleanup(sv_freep))) struct sv args = { 0 }, env = { 0 };

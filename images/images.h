@@ -56,6 +56,9 @@ int image_rootfs_release(const char *storage, const char *container_id, herr_t *
 
 struct oci_gen_opts;
 
+/* The capabilities of an image container (NULL-terminated). */
+extern const char *const image_default_caps[];
+
 struct image_run_opts {
         char **args;        /* NULL-terminated; NULL/empty: Entrypoint + Cmd */
         char **env;         /* NULL-terminated "K=V"; override/extend the image's Env */

@@ -19,7 +19,7 @@
 #include "signals.h"
 
 enum { OPT_BUNDLE = 'b', OPT_PIDFILE = 0x100, OPT_CONSOLE, OPT_NOPIVOT, OPT_NOKEYRING, OPT_PRESERVE,
-       OPT_DETACH = 'd', OPT_KEEP, OPT_IMAGE, OPT_NAME, OPT_FORCE = 'f', OPT_ALL = 'a' };
+       OPT_DETACH = 'd', OPT_KEEP = 0x180, OPT_IMAGE, OPT_NAME, OPT_FORCE = 'f', OPT_ALL = 'a' };
 
 static const struct option create_opts[] = {
         { "bundle", required_argument, NULL, OPT_BUNDLE },
@@ -32,6 +32,7 @@ static const struct option create_opts[] = {
         { "keep", no_argument, NULL, OPT_KEEP },
         { "image", required_argument, NULL, OPT_IMAGE },
         { "name", required_argument, NULL, OPT_NAME },
+        FRONTDOOR_LONG_OPTIONS,  /* --image mode only: runtime/frontdoor.h */
         { NULL, 0, NULL, 0 },
 };
 
@@ -64,7 +65,8 @@ int parse_create_args(struct cli *c, const char *cmd, int argc, char **argv, str
         int o;
         long v;
         opterr = 0;
-        while ((o = getopt_long(argc, argv, "+b:d", create_opts, NULL)) != -1) {
+        int prev = optind, r;
+        while ((o = getopt_long(argc, argv, "+b:d" FRONTDOOR_SHORT, create_opts, NULL)) != -1) {
                 switch (o) {
                 case OPT_BUNDLE: bundle = optarg; break;
                 case OPT_PIDFILE: a->o.pid_file = optarg; break;
@@ -81,12 +83,22 @@ int parse_create_args(struct cli *c, const char *cmd, int argc, char **argv, str
                 case OPT_IMAGE: a->img.ref = optarg; break;
                 case OPT_NAME: a->img.name = optarg; break;
                 default:
-                        return cli_usage_error(cmd, "unknown option or missing value", err);
+                        if ((r = frontdoor_opt(&a->fd, o, optarg, argv[prev], err)) < 0)
+                                return -1;
+                        if (r == 0)
+                                return frontdoor_bad_option(cmd, argc, argv, prev, "+b:d" FRONTDOOR_SHORT, err);
                 }
+                prev = optind;
         }
+        if (a->fd.first_flag && !a->img.ref)
+                return herr_set(err, 0, "%s %s: only with --image (a bundle's config.json says it all)", cmd,
+                                a->fd.first_flag);
         if (a->img.ref) {
                 if (image_run_args(&a->img, argc, argv, optind, err) < 0 ||
-                    image_run_prepare(&a->img, false, err) < 0)
+                    frontdoor_finish(&a->fd, a->img.cmd, a->detach, err) < 0)
+                        return -1;
+                a->img.opts = &a->fd.run;
+                if (image_run_prepare(&a->img, false, err) < 0)
                         return -1;
                 a->img_ready = true;
                 a->o.id = a->img.id;
@@ -131,6 +143,7 @@ void free_create_args(struct create_args *a)
         if (a->img_ready && !a->created)
                 image_run_release(a->img.storage, a->img.id);
         image_run_free(&a->img);
+        frontdoor_free(&a->fd);
         oci_config_free(a->cfg);
         free(a->json);
         free(a->bundle_abs);
@@ -140,14 +153,16 @@ static int cmd_create(struct cli *c, int argc, char **argv, herr_t *err)
 {
         struct create_args a;
         struct container_state st = { 0 };
+        bool image = frontdoor_wants_image(argc, argv);
         int rc = parse_create_args(c, "create", argc, argv, &a, err);
-        if (rc == 0) {
+        if (rc == 0 && a.fd.dry_run) {
+                printf("%s\n", a.json);
+        } else if (rc == 0) {
                 a.o.root = c->root;
                 rc = container_create(&a.o, a.cfg, &st, err);
         }
         container_state_free(&st);
-        bool image = a.img.ref != NULL;
-        a.created = rc == 0;
+        a.created = rc == 0 && !a.fd.dry_run;
         free_create_args(&a);
         return rc ? (image ? EXIT_ENGINE_ERROR : EXIT_HUSK_ERROR) : 0;
 }

@@ -259,6 +259,8 @@ void init_stage1(struct init_args *a)
         }
         if (unshare(flags & ~CLONE_NEWUSER) < 0)
                 herr_sys(&err, "create namespaces"), fail(sock, &err);
+        if ((flags & CLONE_NEWNET) && net_lo_up(&err) < 0)
+                fail(sock, &err);
         if (a->cfg->linux_ && oci_config_namespace(a->cfg, OCI_NS_TIME) &&
             ns_write_time_offsets(a->cfg->linux_, &err) < 0)
                 fail(sock, &err);

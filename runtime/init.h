@@ -24,4 +24,7 @@ struct init_args {
  * and exits. Never returns. */
 __attribute__((noreturn)) void init_stage1(struct init_args *a);
 
+/* Bring `lo` up in the current (new) network namespace (netlo.c). */
+int net_lo_up(herr_t *err);
+
 #endif
