@@ -99,7 +99,7 @@ int parse_create_args(struct cli *c, const char *cmd, int argc, char **argv, str
                         return -1;
                 a->img.opts = &a->fd.run;
                 if (image_run_prepare(&a->img, false, err) < 0)
-                        return -1;
+                        return frontdoor_image_hint(a->img.ref, c->storage, err);
                 a->img_ready = true;
                 a->o.id = a->img.id;
                 a->o.image = a->img.ref;

@@ -126,7 +126,7 @@ static int parse_env_file(struct frontdoor *f, const char *path, herr_t *err)
 
 static int parse_env(struct frontdoor *f, const char *arg, herr_t *err)
 {
-        if (!*arg || *arg == '=')
+        if (!*arg || *arg == '=' || *arg == '-')
                 return herr_set(err, 0, "-e '%s': expected KEY=VALUE (or KEY to pass husk's own value)", arg);
         if (strchr(arg, '='))
                 return push(&f->env, &f->n_env, strdup(arg), err);
@@ -534,4 +534,16 @@ int frontdoor_bad_option(const char *cmd, int argc, char **argv, int prev, const
         if (missing)
                 return herr_set(err, 0, "%s: option '%s' needs a value (see husk %s --help)", cmd, tok, cmd);
         return herr_set(err, 0, "%s: unknown option '%s' (see husk %s --help)", cmd, tok, cmd);
+}
+
+int frontdoor_image_hint(const char *ref, const char *storage, herr_t *err)
+{
+        if (err->errnum == ENOENT && strstr(err->msg, "no such image")) {
+                const char *def = IMAGE_DEFAULT_STORAGE;
+                bool other = storage && strcmp(storage, def);
+                return herr_set(err, 0, "--image %s: no such image in %s (see `husk%s%s image ls`; add one with "
+                                "`husk image import`)", ref, storage ? storage : def, other ? " --storage " : "",
+                                other ? storage : "");
+        }
+        return -1;
 }

@@ -95,6 +95,10 @@ int frontdoor_finish(struct frontdoor *f, char **args, bool detach, herr_t *err)
  * option, or one without its value. shorts: the optstring used. */
 int frontdoor_bad_option(const char *cmd, int argc, char **argv, int prev, const char *shorts, herr_t *err);
 
+/* After a failed image_run_prepare: a missing image's error says how to
+ * find or add one. Returns -1. */
+int frontdoor_image_hint(const char *ref, const char *storage, herr_t *err);
+
 /* Whether argv (before any "--") asks for --image mode. */
 bool frontdoor_wants_image(int argc, char **argv);
 
