@@ -95,7 +95,7 @@ int parse_create_args(struct cli *c, const char *cmd, int argc, char **argv, str
                                 a->fd.first_flag);
         if (a->img.ref) {
                 if (image_run_args(&a->img, argc, argv, optind, err) < 0 ||
-                    frontdoor_finish(&a->fd, a->img.cmd, a->detach, err) < 0)
+                    frontdoor_finish(&a->fd, a->img.cmd, a->detach, a->keep, err) < 0)
                         return -1;
                 a->img.opts = &a->fd.run;
                 if (image_run_prepare(&a->img, false, err) < 0)
@@ -269,13 +269,23 @@ static const struct command table[] = {
         { "create", "create a container from a bundle; its program waits for start",
           "create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--no-pivot]\n"
           "            [--no-new-keyring] [--preserve-fds N] ID\n"
-          "       husk create --image REF [--name ID | ID] [--] [CMD ARGS...]",
+          "       husk create --image REF [--name ID | ID] [ENGINE FLAGS] [--] [CMD ARGS...]\n"
+          "       (ENGINE FLAGS: see husk run --help)",
           cmd_create, true },
         { "start", "run the program of a created container", "start ID", cmd_start, false },
         { "run", "create and start a container; wait for it unless --detach",
           "run [--bundle DIR] [--detach] [--keep] [--pid-file FILE] [--console-socket SOCK]\n"
           "         [--no-pivot] [--no-new-keyring] [--preserve-fds N] ID\n"
-          "       husk run --image REF [--name ID | ID] [--detach] [--keep] [--] [CMD ARGS...]",
+          "       husk run --image REF [--name ID | ID] [-d|--detach] [--rm|--keep] [--dry-run]\n"
+          "         [-e KEY=VAL] [--env-file FILE] [-w DIR] [-u UID[:GID]] [-v HOST:CTR[:ro]]\n"
+          "         [--tmpfs PATH[:OPTS]] [--read-only] [--memory SIZE] [--cpus N] [--pids-limit N]\n"
+          "         [--net none|host|bridge] [-p [IP:]HOST:CTR[/udp]] [--hostname NAME]\n"
+          "         [--cap-add CAP] [--cap-drop CAP] [--security-opt seccomp=unconfined|FILE]\n"
+          "         [-t|--tty] [-i|--interactive] [--vm] [--timeout DURATION] [--] [CMD ARGS...]\n"
+          "\n"
+          "  --image mode: the exit status is the container's (128+N for signal N),\n"
+          "  124 when --timeout killed it, 125 for an error of husk itself.\n"
+          "  --dry-run prints the config.json the flags make instead of running it.",
           cmd_run, true },
         { "kill", "send a signal to a container (default TERM)", "kill [--all] ID [SIGNAL]", cmd_kill, false },
         { "delete", "delete a stopped container (--force: any)", "delete [--force] ID", cmd_delete, false },

@@ -338,9 +338,10 @@ int frontdoor_opt(struct frontdoor *f, int opt, const char *arg, const char *fla
         case FD_OPT_TMPFS: return parse_tmpfs(f, arg, err) < 0 ? -1 : 1;
         case FD_OPT_READ_ONLY: f->read_only = true; return 1;
         case FD_OPT_MEMORY:
-                if (frontdoor_size(arg, &f->memory) < 0 || f->memory < 4096 * 1024)
+                if (frontdoor_size(arg, &n) < 0 || n < 4096 * 1024)
                         return herr_set(err, 0, "--memory '%s': expected a size of at least 4m with a unit "
                                         "b, k, m or g, e.g. --memory 256m", arg);
+                f->memory = n;
                 return 1;
         case FD_OPT_CPUS: {
                 errno = 0;
@@ -438,7 +439,7 @@ static int build_caps(struct frontdoor *f, herr_t *err)
         return 0;
 }
 
-int frontdoor_finish(struct frontdoor *f, char **args, bool detach, herr_t *err)
+int frontdoor_finish(struct frontdoor *f, char **args, bool detach, bool keep, herr_t *err)
 {
         if (f->n_ports && f->net != FD_NET_BRIDGE)
                 return herr_set(err, 0, "-p: publishing a port needs --net bridge (the container's network "
@@ -449,6 +450,8 @@ int frontdoor_finish(struct frontdoor *f, char **args, bool detach, herr_t *err)
                  * attach it: see "NET CALL SITE" in cmd_run.c. */
                 return herr_set(err, 0, "--net bridge: not available yet (use --net none or --net host)");
         }
+        if (f->rm && keep)
+                return herr_set(err, 0, "--rm with --keep: choose one (a foreground run is removed unless --keep)");
         if (detach && f->rm)
                 return herr_set(err, 0, "--rm with --detach: husk has no daemon to remove a detached container "
                                 "when it exits; use `husk delete ID` afterwards");

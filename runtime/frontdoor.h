@@ -89,7 +89,7 @@ int frontdoor_opt(struct frontdoor *f, int opt, const char *arg, const char *fla
 /* After all flags: cross-checks (-p needs --net bridge, ...) and the
  * image_run_opts (with .gen) for image_prepare_bundle in f->run. args is
  * the command (may be NULL). */
-int frontdoor_finish(struct frontdoor *f, char **args, bool detach, herr_t *err);
+int frontdoor_finish(struct frontdoor *f, char **args, bool detach, bool keep, herr_t *err);
 
 /* The error of getopt_long's '?' for argv[prev] (optopt set): an unknown
  * option, or one without its value. shorts: the optstring used. */
