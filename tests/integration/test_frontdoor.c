@@ -6,13 +6,17 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,17 +44,26 @@ static void setup(void)
         if (geteuid() != 0)
                 cr_skip_test("needs root");
         snprintf(husk, sizeof husk, "%s", h);
-        /* build/busybox-oci next to the husk binary (the repository). */
-        snprintf(layout, sizeof layout, "%s", h);
-        char *slash = strrchr(layout, '/');
-        snprintf(slash ? slash + 1 : layout, sizeof layout - (size_t)(slash ? slash + 1 - layout : 0),
-                 "build/busybox-oci");
-        if (getenv("HUSK_BUSYBOX_OCI"))
-                snprintf(layout, sizeof layout, "%s", getenv("HUSK_BUSYBOX_OCI"));
-        char idx[4200];
-        snprintf(idx, sizeof idx, "%s/index.json", layout);
-        if (access(idx, R_OK) < 0)
-                cr_skip_test("no %s (make build/busybox-oci/index.json)", idx);
+        /* build/busybox-oci of the repository: $HUSK_BUSYBOX_OCI, or next
+         * to ./husk, or under the working directory (make integration). */
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", h);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+                *slash = '\0';
+        char *cands[] = { getenv("HUSK_BUSYBOX_OCI") ? strdup(getenv("HUSK_BUSYBOX_OCI")) : NULL,
+                          fmt("%s/build/busybox-oci", dir), fmt("%s/../../build/busybox-oci", dir),
+                          strdup("build/busybox-oci") };
+        layout[0] = '\0';
+        for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++) {
+                char *idx = cands[i] ? fmt("%s/index.json", cands[i]) : NULL;
+                if (!layout[0] && idx && access(idx, R_OK) == 0 && realpath(cands[i], layout) == NULL)
+                        layout[0] = '\0';
+                free(idx);
+                free(cands[i]);
+        }
+        if (!layout[0])
+                cr_skip_test("no busybox OCI layout (make build/busybox-oci/index.json, or set HUSK_BUSYBOX_OCI)");
         snprintf(tmp, sizeof tmp, "/tmp/husk-fd.XXXXXX");
         cr_assert_not_null(mkdtemp(tmp));
         char *cmd = fmt("%s --storage %s/storage image import --name busybox %s >/dev/null", husk, tmp, layout);
@@ -452,4 +465,59 @@ Test(frontdoor, ps_shows_image_command_status_age)
         cr_assert_eq(husk_run(NULL, NULL, "delete -f bg"), 0);
         cr_assert_eq(husk_run(NULL, NULL, "delete kept"), 0);
         assert_nothing_left("ps");
+}
+
+/* -t: husk's terminal is raw while the container runs, and a window resize
+ * reaches the container (SIGWINCH -> its pty's size). */
+Test(frontdoor, tty_raw_and_resize)
+{
+        int master;
+        struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+        pid_t pid = forkpty(&master, NULL, NULL, &ws);
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                char *r = fmt("%s/root", tmp), *s = fmt("%s/storage", tmp);
+                execl(husk, husk, "--root", r, "--storage", s, "run", "--image", "busybox", "-t", "--", "sh", "-c",
+                      "trap 'stty size; exit 0' WINCH; stty size; echo ready; while :; do sleep 0.1; done",
+                      (char *)NULL);
+                _exit(127);
+        }
+        char buf[4096];
+        size_t n = 0;
+        bool ready = false;
+        for (int i = 0; i < 200 && !ready; i++) {
+                struct pollfd p = { .fd = master, .events = POLLIN };
+                if (poll(&p, 1, 50) > 0) {
+                        ssize_t r = read(master, buf + n, sizeof buf - 1 - n);
+                        if (r > 0)
+                                n += (size_t)r;
+                }
+                buf[n] = '\0';
+                ready = strstr(buf, "ready") != NULL;
+        }
+        cr_assert(ready, "no ready: %s", buf);
+        cr_assert(strstr(buf, "24 80"), "the container's pty starts at the window's size: %s", buf);
+        struct termios t;
+        cr_assert_eq(tcgetattr(master, &t), 0);
+        cr_assert_eq(t.c_lflag & (ICANON | ECHO), 0u, "husk's terminal is not raw");
+        ws.ws_row = 40;
+        ws.ws_col = 120;
+        cr_assert_eq(ioctl(master, TIOCSWINSZ, &ws), 0);   /* SIGWINCH to husk */
+        bool resized = false;
+        for (int i = 0; i < 200 && !resized; i++) {
+                struct pollfd p = { .fd = master, .events = POLLIN };
+                if (poll(&p, 1, 50) > 0) {
+                        ssize_t r = read(master, buf + n, sizeof buf - 1 - n);
+                        if (r > 0)
+                                n += (size_t)r;
+                }
+                buf[n] = '\0';
+                resized = strstr(buf, "40 120") != NULL;
+        }
+        cr_assert(resized, "the resize did not reach the container: %s", buf);
+        int st;
+        cr_assert_eq(waitpid(pid, &st, 0), pid);
+        cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+        close(master);
+        assert_nothing_left("-t");
 }
