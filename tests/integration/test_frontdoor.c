@@ -341,9 +341,14 @@ Test(frontdoor, exit_status_timeout_and_stdin)
         free(p);
 }
 
-Test(frontdoor, sigterm_to_husk_reaches_the_container)
+/* SIGTERM or SIGINT sent to husk reaches the container: it traps the
+ * signal and exits 40+N, which husk passes on. */
+static void signal_reaches_container(int sig)
 {
-        char *ready = fmt("%s/ready", tmp);
+        char *ready = fmt("%s/ready", tmp), *script = fmt("trap 'exit %d' %s; touch /x/ready; "
+                                                          "while :; do sleep 0.1; done", 40 + sig,
+                                                          sig == SIGINT ? "INT" : "TERM");
+        unlink(ready);
         pid_t pid = fork();
         cr_assert_geq(pid, 0);
         if (pid == 0) {
@@ -352,18 +357,29 @@ Test(frontdoor, sigterm_to_husk_reaches_the_container)
                 dup2(nul, 0);
                 dup2(nul, 1);
                 execl(husk, husk, "--root", r, "--storage", s, "run", "--image", "busybox", "-v", v, "--", "sh",
-                      "-c", "trap 'exit 42' TERM; touch /x/ready; while :; do sleep 0.1; done", (char *)NULL);
+                      "-c", script, (char *)NULL);
                 _exit(127);
         }
         for (int i = 0; i < 200 && access(ready, F_OK) < 0; i++)
                 usleep(50000);
         cr_assert_eq(access(ready, F_OK), 0, "the container never started");
-        kill(pid, SIGTERM);
+        kill(pid, sig);
         int st;
         cr_assert_eq(waitpid(pid, &st, 0), pid);
-        cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 42, "status %d", st);
+        cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 40 + sig, "signal %d: status %d", sig, st);
         free(ready);
-        assert_nothing_left("SIGTERM");
+        free(script);
+        assert_nothing_left("signal");
+}
+
+Test(frontdoor, sigterm_to_husk_reaches_the_container)
+{
+        signal_reaches_container(SIGTERM);
+}
+
+Test(frontdoor, sigint_to_husk_reaches_the_container)
+{
+        signal_reaches_container(SIGINT);
 }
 
 /* Bad input: exit 125, one line naming the problem, nothing left. */
