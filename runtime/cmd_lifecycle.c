@@ -90,6 +90,9 @@ int parse_create_args(struct cli *c, const char *cmd, int argc, char **argv, str
                 }
                 prev = optind;
         }
+        if (strcmp(cmd, "run") && (a->fd.timeout_ms || a->fd.rm))
+                return herr_set(err, 0, "%s %s: only with husk run (in the foreground)", cmd,
+                                a->fd.timeout_ms ? "--timeout" : "--rm");
         if (a->fd.first_flag && !a->img.ref)
                 return herr_set(err, 0, "%s %s: only with --image (a bundle's config.json says it all)", cmd,
                                 a->fd.first_flag);

@@ -411,6 +411,8 @@ Test(frontdoor, bad_input_is_one_line_and_125)
                 { "--image nosuch -- true", "no such image" },
                 { "--image busybox --name bad/id -- true", "bad/id" },
                 { "--image busybox -d --timeout 1s -- true", "--timeout with --detach" },
+                { "--image busybox --rm --keep -- true", "--rm with --keep" },
+                { "--image busybox --memory", "'--memory' needs a value" },
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
                 char *out = NULL, *err = NULL;
@@ -424,6 +426,30 @@ Test(frontdoor, bad_input_is_one_line_and_125)
                 free(out);
                 free(err);
         }
+}
+
+Test(frontdoor, create_with_image_flags)
+{
+        char *out = NULL, *err = NULL;
+        cr_assert_eq(husk_run(&out, &err, "create --image busybox --name c1 --timeout 1s -- true"), 125);
+        cr_assert(strstr(err, "only with husk run"), "%s", err);
+        free(out);
+        free(err);
+        assert_nothing_left("create --timeout");
+        cr_assert_eq(husk_run(&out, NULL, "create --image busybox --name c1 --dry-run -e X=1 -- true"), 0);
+        yajl_val v = tj_parse(out);
+        cr_assert(tj_has(tj_arr(v, "process.env"), "X=1"));
+        yajl_tree_free(v);
+        free(out);
+        assert_nothing_left("create --dry-run");
+        char *e2 = NULL;
+        int rc = husk_run(NULL, &e2, "create --image busybox --name c1 -e X=1 -- sh -c 'echo $X'");
+        cr_assert_eq(rc, 0, "create: %d %s", rc, e2);
+        free(e2);
+        cr_assert_eq(husk_run(&out, NULL, "start c1"), 0);
+        free(out);
+        cr_assert_eq(husk_run(NULL, NULL, "delete -f c1"), 0);
+        assert_nothing_left("create + delete");
 }
 
 /* This host's cgroup v2 has no memory/pids/cpu controller: a clear error
@@ -494,7 +520,10 @@ Test(frontdoor, tty_raw_and_resize)
         if (pid == 0) {
                 char *r = fmt("%s/root", tmp), *s = fmt("%s/storage", tmp);
                 execl(husk, husk, "--root", r, "--storage", s, "run", "--image", "busybox", "-t", "--", "sh", "-c",
-                      "trap 'stty size; exit 0' WINCH; stty size; echo ready; while :; do sleep 0.1; done",
+                      /* relay_begin's first resize is a SIGWINCH too: trap
+                       * only once the size is set. */
+                      "while [ \"$(stty size)\" = '0 0' ]; do sleep 0.05; done; stty size; "
+                      "trap 'stty size; exit 0' WINCH; echo ready; while :; do sleep 0.1; done",
                       (char *)NULL);
                 _exit(127);
         }
