@@ -6,7 +6,9 @@
  * CAP_SETGID, CAP_SETUID, CAP_SETPCAP (engine defaults). CAP_NET_RAW is
  * deliberately left out (raw sockets allow spoofing inside the network
  * namespace; unprivileged ICMP via ping_group_range still works), as are
- * CAP_MKNOD, CAP_SETFCAP and CAP_SYS_CHROOT. */
+ * CAP_MKNOD, CAP_SETFCAP and CAP_SYS_CHROOT. The rest of the config is
+ * spec/generate.c's (oci_config_gen), so `husk spec` and image bundles
+ * share one set of mounts, namespaces, masked paths and seccomp profile. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,45 +19,21 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
 #include "../common/cleanup.h"
 #include "../common/fileutil.h"
+#include "../spec/generate.h"
 #include "internal.h"
 
-static const char *const default_caps[] = {
+const char *const image_default_caps[] = {
         "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_CHOWN", "CAP_DAC_OVERRIDE",
         "CAP_FOWNER", "CAP_FSETID", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", NULL,
 };
-static const char *const masked[] = {
-        "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-        "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
-        "/proc/scsi", "/sys/devices/virtual/powercap", NULL,
-};
-static const char *const readonly[] = {
-        "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
-};
-static const char *const namespaces[] = { "pid", "network", "ipc", "uts", "mount", "cgroup", NULL };
-
 static void yajl_freep(yajl_val *v)
 {
         if (*v)
                 yajl_tree_free(*v);
-}
-
-static void s(yajl_gen g, const char *str)
-{
-        yajl_gen_string(g, (const unsigned char *)str, strlen(str));
-}
-
-static void strv(yajl_gen g, const char *key, const char *const *v)
-{
-        s(g, key);
-        yajl_gen_array_open(g);
-        for (; v && *v; v++)
-                s(g, *v);
-        yajl_gen_array_close(g);
 }
 
 /* Read a file of the image rootfs without leaving it (symlinks resolved
@@ -137,21 +115,43 @@ static yajl_val cfg_get(yajl_val root, const char *key, yajl_type t)
         return yajl_tree_get(root, p, t);
 }
 
-static void gen_args(yajl_gen g, const struct img_cfg *c, const struct image_run_opts *o)
+/* A growable NULL-terminated string vector (borrowed strings). */
+struct sv { const char **v; size_t n, cap; };
+
+static int sv_add(struct sv *v, const char *x)
 {
-        s(g, "args");
-        yajl_gen_array_open(g);
+        if (v->n + 2 > v->cap) {
+                size_t cap = v->cap ? v->cap * 2 : 16;
+                const char **nv = realloc(v->v, cap * sizeof *nv);
+                if (!nv)
+                        return -1;
+                v->v = nv;
+                v->cap = cap;
+        }
+        v->v[v->n++] = x;
+        v->v[v->n] = NULL;
+        return 0;
+}
+
+static void sv_freep(struct sv *v)
+{
+        free(v->v);
+}
+
+static int img_args(struct sv *v, const struct img_cfg *c, const struct image_run_opts *o)
+{
+        int rc = 0;
         if (o && o->args && o->args[0]) {
                 for (char **a = o->args; *a; a++)
-                        s(g, *a);
+                        rc |= sv_add(v, *a);
         } else {
                 yajl_val parts[] = { c->entry, c->cmd };
                 for (size_t i = 0; i < 2; i++)
                         for (size_t j = 0; parts[i] && j < YAJL_GET_ARRAY(parts[i])->len; j++)
                                 if (YAJL_IS_STRING(YAJL_GET_ARRAY(parts[i])->values[j]))
-                                        s(g, YAJL_GET_STRING(YAJL_GET_ARRAY(parts[i])->values[j]));
+                                        rc |= sv_add(v, YAJL_GET_STRING(YAJL_GET_ARRAY(parts[i])->values[j]));
         }
-        yajl_gen_array_close(g);
+        return rc;
 }
 
 static bool env_overridden(const struct image_run_opts *o, const char *kv)
@@ -163,126 +163,59 @@ static bool env_overridden(const struct image_run_opts *o, const char *kv)
         return false;
 }
 
-static void gen_env(yajl_gen g, const struct img_cfg *c, const struct image_run_opts *o)
+static int img_env(struct sv *v, const struct img_cfg *c, const struct image_run_opts *o)
 {
         bool path = false, term = false;
-        s(g, "env");
-        yajl_gen_array_open(g);
+        int rc = 0;
         for (size_t j = 0; c->env && j < YAJL_GET_ARRAY(c->env)->len; j++) {
                 const char *kv = YAJL_GET_STRING(YAJL_GET_ARRAY(c->env)->values[j]);
                 if (!kv || env_overridden(o, kv))
                         continue;
                 path |= strncmp(kv, "PATH=", 5) == 0;
                 term |= strncmp(kv, "TERM=", 5) == 0;
-                s(g, kv);
+                rc |= sv_add(v, kv);
         }
         for (char **e = o ? o->env : NULL; e && *e; e++) {
                 path |= strncmp(*e, "PATH=", 5) == 0;
                 term |= strncmp(*e, "TERM=", 5) == 0;
-                s(g, *e);
+                rc |= sv_add(v, *e);
         }
         if (!path)
-                s(g, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+                rc |= sv_add(v, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
         if (!term && o && o->terminal)
-                s(g, "TERM=xterm");
-        yajl_gen_array_close(g);
+                rc |= sv_add(v, "TERM=xterm");
+        return rc;
 }
 
-static void gen_mount(yajl_gen g, const char *dst, const char *type, const char *src,
-                      const char *const *opts)
-{
-        yajl_gen_map_open(g);
-        s(g, "destination"); s(g, dst);
-        s(g, "type"); s(g, type);
-        s(g, "source"); s(g, src);
-        strv(g, "options", opts);
-        yajl_gen_map_close(g);
-}
-
-static void gen_mounts(yajl_gen g)
-{
-        static const char *const o_proc[] = { "nosuid", "noexec", "nodev", NULL };
-        static const char *const o_dev[] = { "nosuid", "strictatime", "mode=755", "size=65536k", NULL };
-        static const char *const o_pts[] = { "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5", NULL };
-        static const char *const o_shm[] = { "nosuid", "noexec", "nodev", "mode=1777", "size=65536k", NULL };
-        static const char *const o_ro[] = { "nosuid", "noexec", "nodev", "ro", NULL };
-        static const char *const o_cg[] = { "nosuid", "noexec", "nodev", "relatime", "ro", NULL };
-        s(g, "mounts");
-        yajl_gen_array_open(g);
-        gen_mount(g, "/proc", "proc", "proc", o_proc);
-        gen_mount(g, "/dev", "tmpfs", "tmpfs", o_dev);
-        gen_mount(g, "/dev/pts", "devpts", "devpts", o_pts);
-        gen_mount(g, "/dev/shm", "tmpfs", "shm", o_shm);
-        gen_mount(g, "/dev/mqueue", "mqueue", "mqueue", o_proc);
-        gen_mount(g, "/sys", "sysfs", "sysfs", o_ro);
-        gen_mount(g, "/sys/fs/cgroup", "cgroup2", "cgroup", o_cg);
-        yajl_gen_array_close(g);
-}
-
-static void gen_process(yajl_gen g, const struct img_cfg *c, const struct image_run_opts *o,
-                        long uid, long gid)
-{
-        s(g, "process");
-        yajl_gen_map_open(g);
-        s(g, "terminal"); yajl_gen_bool(g, o && o->terminal);
-        s(g, "user"); yajl_gen_map_open(g);
-        s(g, "uid"); yajl_gen_integer(g, uid);
-        s(g, "gid"); yajl_gen_integer(g, gid);
-        yajl_gen_map_close(g);
-        gen_args(g, c, o);
-        gen_env(g, c, o);
-        s(g, "cwd");
-        s(g, o && o->cwd ? o->cwd : (c->cwd && *c->cwd ? c->cwd : "/"));
-        s(g, "capabilities"); yajl_gen_map_open(g);
-        strv(g, "bounding", default_caps);
-        strv(g, "effective", default_caps);
-        strv(g, "permitted", default_caps);
-        yajl_gen_map_close(g);
-        s(g, "rlimits"); yajl_gen_array_open(g); yajl_gen_map_open(g);
-        s(g, "type"); s(g, "RLIMIT_NOFILE");
-        s(g, "hard"); yajl_gen_integer(g, 1024);
-        s(g, "soft"); yajl_gen_integer(g, 1024);
-        yajl_gen_map_close(g); yajl_gen_array_close(g);
-        s(g, "noNewPrivileges"); yajl_gen_bool(g, 1);
-        yajl_gen_map_close(g);
-}
-
-static void gen_linux(yajl_gen g)
-{
-        s(g, "linux");
-        yajl_gen_map_open(g);
-        s(g, "namespaces");
-        yajl_gen_array_open(g);
-        for (const char *const *n = namespaces; *n; n++) {
-                yajl_gen_map_open(g);
-                s(g, "type"); s(g, *n);
-                yajl_gen_map_close(g);
-        }
-        yajl_gen_array_close(g);
-        strv(g, "maskedPaths", masked);
-        strv(g, "readonlyPaths", readonly);
-        yajl_gen_map_close(g);
-}
-
-static int gen_config(yajl_gen g, const struct img_cfg *c, const struct image_run_opts *o,
-                      const char *rootfs, herr_t *err)
+/* The image-derived values on top of opts->gen (or the image defaults:
+ * `husk spec`'s config with the capabilities above, a writable root). */
+static int gen_config(const struct img_cfg *c, const struct image_run_opts *o, const char *rootfs,
+                      char **out, size_t *len, herr_t *err)
 {
         long uid = 0, gid = 0;
         const char *user = o && o->user ? o->user : c->user;
         if (user && *user && resolve_user(rootfs, user, &uid, &gid, err) < 0)
                 return -1;
-        yajl_gen_map_open(g);
-        s(g, "ociVersion"); s(g, "1.0.2");
-        gen_process(g, c, o, uid, gid);
-        s(g, "root"); yajl_gen_map_open(g);
-        s(g, "path"); s(g, rootfs);
-        s(g, "readonly"); yajl_gen_bool(g, 0);
-        yajl_gen_map_close(g);
-        s(g, "hostname"); s(g, o && o->hostname ? o->hostname : "husk");
-        gen_mounts(g);
-        gen_linux(g);
-        yajl_gen_map_close(g);
-        return 0;
+        struct oci_gen_opts g;
+        if (o && o->gen) {
+                g = *o->gen;
+        } else {
+                oci_gen_defaults(&g, false);
+                g.caps = image_default_caps;
+                g.root_readonly = false;
+        }
+        __attribute__((cleanup(sv_freep))) struct sv args = { 0 }, env = { 0 };
+        if (img_args(&args, c, o) < 0 || img_env(&env, c, o) < 0)
+                return herr_set(err, ENOMEM, "config.json");
+        g.args = args.v;
+        g.env = env.v;
+        g.cwd = o && o->cwd ? o->cwd : (c->cwd && *c->cwd ? c->cwd : "/");
+        g.uid = (unsigned)uid;
+        g.gid = (unsigned)gid;
+        g.root_path = rootfs;
+        g.terminal = o && o->terminal;
+        g.hostname = o && o->hostname ? o->hostname : "husk";
+        return oci_config_gen(&g, out, len, err);
 }
 
 static int load_cfg(const char *storage, const char *ref, char **buf, herr_t *err)
@@ -314,18 +247,12 @@ int image_write_bundle(const char *storage, const char *ref, const struct image_
         c.user = u ? YAJL_GET_STRING(u) : NULL;
         if (!(opts && opts->args && opts->args[0]) && !c.entry && !c.cmd)
                 return herr_plain(err, EINVAL, "image %s: no Entrypoint or Cmd: give a command", ref);
-        yajl_gen g = yajl_gen_alloc(NULL);
-        if (!g)
-                return herr_set(err, ENOMEM, "bundle");
-        yajl_gen_config(g, yajl_gen_beautify, 1);
-        int rc = gen_config(g, &c, opts, rootfs_path, err);
-        const unsigned char *out;
-        size_t len;
-        yajl_gen_get_buf(g, &out, &len);
+        _cleanup_free_ char *out = NULL;
+        size_t len = 0;
+        int rc = gen_config(&c, opts, rootfs_path, &out, &len, err);
         if (rc == 0 && (mkdir_p(bundle_dir, 0700, err) < 0 || asprintf(&path, "%s/config.json", bundle_dir) < 0 ||
                         write_file_atomic(path, out, len, 0600, err) < 0))
                 rc = -1;
-        yajl_gen_free(g);
         return rc < 0 ? herr_prefix(err, "bundle %s", bundle_dir) : 0;
 }
 

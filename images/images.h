@@ -54,6 +54,11 @@ int image_rootfs_mount(const char *storage, const char *ref, const char *contain
 /* Unmount and remove only that container's directories. */
 int image_rootfs_release(const char *storage, const char *container_id, herr_t *err);
 
+struct oci_gen_opts;
+
+/* The capabilities of an image container (NULL-terminated). */
+extern const char *const image_default_caps[];
+
 struct image_run_opts {
         char **args;        /* NULL-terminated; NULL/empty: Entrypoint + Cmd */
         char **env;         /* NULL-terminated "K=V"; override/extend the image's Env */
@@ -61,6 +66,10 @@ struct image_run_opts {
         const char *user;   /* NULL: image User */
         const char *hostname; /* NULL: "husk" */
         bool terminal;
+        /* The rest of the config (caps, seccomp, mounts, resources,
+         * namespaces, annotations...); NULL: the image defaults. args, env,
+         * cwd, user, root path, terminal, hostname come from above. */
+        const struct oci_gen_opts *gen;
 };
 
 /* Write bundle_dir/config.json from the image config plus hardened

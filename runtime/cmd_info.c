@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
@@ -102,6 +103,28 @@ static void print_json(struct row *rows, size_t n)
         yajl_gen_free(g);
 }
 
+/* "3s ago", "2m ago", "5h ago", "4d ago" from an RFC 3339 UTC time. */
+static void list_age(const char *created, char *buf, size_t size)
+{
+        struct tm tm = { 0 };
+        const char *end = created ? strptime(created, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+        if (!end) {
+                snprintf(buf, size, "-");
+                return;
+        }
+        long long d = (long long)time(NULL) - (long long)timegm(&tm);
+        if (d < 0)
+                d = 0;
+        if (d < 60)
+                snprintf(buf, size, "%llds ago", d);
+        else if (d < 3600)
+                snprintf(buf, size, "%lldm ago", d / 60);
+        else if (d < 86400)
+                snprintf(buf, size, "%lldh ago", d / 3600);
+        else
+                snprintf(buf, size, "%lldd ago", d / 86400);
+}
+
 static int cmp_rows(const void *a, const void *b)
 {
         return strcmp(((const struct row *)a)->st.id, ((const struct row *)b)->st.id);
@@ -143,14 +166,19 @@ static int cmd_list(struct cli *c, int argc, char **argv, herr_t *err)
         } else if (!strcmp(format, "json")) {
                 print_json(rows, n);
         } else {
-                printf("%-20s %-8s %-8s %-31s %-20s %s\n", "ID", "PID", "STATUS", "CREATED", "IMAGE/BUNDLE",
-                       "COMMAND");
+                printf("%-20s %-20s %-30s %-8s %-10s %s\n", "ID", "IMAGE", "COMMAND", "STATUS", "AGE", "PID");
                 for (size_t i = 0; i < n; i++) {
                         const struct container_state *s = &rows[i].st;
                         bool stopped = !strcmp(rows[i].status, "stopped");
-                        printf("%-20s %-8d %-8s %-31s %-20s %s\n", s->id, stopped ? 0 : s->pid, rows[i].status,
-                               s->created ? s->created : "", s->image ? s->image : s->bundle ? s->bundle : "",
-                               s->command ? s->command : "");
+                        char cmd[31], age[32];
+                        const char *c = s->command ? s->command : "";
+                        snprintf(cmd, sizeof cmd, "%s", c);
+                        if (strlen(c) > 30)
+                                memcpy(cmd + 27, "...", 4);
+                        list_age(s->created, age, sizeof age);
+                        printf("%-20s %-20s %-30s %-8s %-10s %d\n", s->id,
+                               s->image ? s->image : s->bundle ? s->bundle : "", cmd, rows[i].status, age,
+                               stopped ? 0 : s->pid);
                 }
         }
         for (size_t i = 0; i < n; i++)

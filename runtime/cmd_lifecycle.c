@@ -19,8 +19,8 @@
 #include "signals.h"
 
 enum { OPT_BUNDLE = 'b', OPT_PIDFILE = 0x100, OPT_CONSOLE, OPT_NOPIVOT, OPT_NOKEYRING, OPT_PRESERVE,
-       OPT_DETACH = 'd', OPT_KEEP, OPT_IMAGE, OPT_NAME, OPT_FORCE = 'f', OPT_ALL = 'a',
-       OPT_NET = 0x200, OPT_PUBLISH = 'p' /* net */ };
+       OPT_DETACH = 'd', OPT_KEEP = 0x180, OPT_IMAGE, OPT_NAME, OPT_FORCE = 'f', OPT_ALL = 'a',
+       OPT_NET = 0x300, OPT_PUBLISH = 'p' /* net */ };
 
 static const struct option create_opts[] = {
         { "bundle", required_argument, NULL, OPT_BUNDLE },
@@ -35,6 +35,8 @@ static const struct option create_opts[] = {
         { "name", required_argument, NULL, OPT_NAME },
         { "net", required_argument, NULL, OPT_NET },         /* net */
         { "publish", required_argument, NULL, OPT_PUBLISH }, /* net */
+        { "network", required_argument, NULL, OPT_NET },     /* net */
+        FRONTDOOR_LONG_OPTIONS,  /* --image mode only: runtime/frontdoor.h */
         { NULL, 0, NULL, 0 },
 };
 
@@ -99,7 +101,8 @@ int parse_create_args(struct cli *c, const char *cmd, int argc, char **argv, str
         int o;
         long v;
         opterr = 0;
-        while ((o = getopt_long(argc, argv, "+b:dp:", create_opts, NULL)) != -1) {
+        int prev = optind, r;
+        while ((o = getopt_long(argc, argv, "+b:dp:" FRONTDOOR_SHORT, create_opts, NULL)) != -1) {
                 switch (o) {
                 case OPT_BUNDLE: bundle = optarg; break;
                 case OPT_PIDFILE: a->o.pid_file = optarg; break;
@@ -121,13 +124,38 @@ int parse_create_args(struct cli *c, const char *cmd, int argc, char **argv, str
                                 return -1;
                         break;
                 default:
-                        return cli_usage_error(cmd, "unknown option or missing value", err);
+                        if ((r = frontdoor_opt(&a->fd, o, optarg, argv[prev], err)) < 0)
+                                return -1;
+                        if (r == 0)
+                                return frontdoor_bad_option(cmd, argc, argv, prev, "+b:dp:" FRONTDOOR_SHORT, err);
                 }
+                prev = optind;
+        }
+        if (strcmp(cmd, "run") && (a->fd.timeout_ms || a->fd.rm))
+                return herr_set(err, 0, "%s %s: only with husk run (in the foreground)", cmd,
+                                a->fd.timeout_ms ? "--timeout" : "--rm");
+        if (a->fd.first_flag && !a->img.ref)
+                return herr_set(err, 0, "%s %s: only with --image (a bundle's config.json says it all)", cmd,
+                                a->fd.first_flag);
+        /* An image gets its own bridged network unless --net says otherwise. */
+        if (a->img.ref && !a->net.mode_set && !a->net.opts.n_ports) {
+                a->net.opts.mode = NET_MODE_BRIDGE;
+                a->net.mode_set = true;
+        }
+        if (network_cli_finish(&a->net, &a->o.net, err) < 0) /* net */
+                return -1;
+        if (a->o.net) {
+                static const enum fd_net modes[] = { [NET_MODE_DEFAULT] = FD_NET_DEFAULT, [NET_MODE_NONE] = FD_NET_NONE,
+                                                     [NET_MODE_HOST] = FD_NET_HOST, [NET_MODE_BRIDGE] = FD_NET_BRIDGE };
+                a->fd.net = modes[a->o.net->mode];
         }
         if (a->img.ref) {
                 if (image_run_args(&a->img, argc, argv, optind, err) < 0 ||
-                    image_run_prepare(&a->img, false, err) < 0)
+                    frontdoor_finish(&a->fd, a->img.cmd, a->detach, a->keep, err) < 0)
                         return -1;
+                a->img.opts = &a->fd.run;
+                if (image_run_prepare(&a->img, false, err) < 0)
+                        return frontdoor_image_hint(a->img.ref, c->storage, err);
                 a->img_ready = true;
                 a->o.id = a->img.id;
                 a->o.image = a->img.ref;
@@ -141,8 +169,6 @@ int parse_create_args(struct cli *c, const char *cmd, int argc, char **argv, str
                 if (state_check_id(a->o.id, err) < 0)
                         return -1;
         }
-        if (network_cli_finish(&a->net, &a->o.net, err) < 0) /* net */
-                return -1;
         a->bundle_abs = realpath(bundle, NULL);
         if (!a->bundle_abs)
                 return herr_sys(err, "--bundle %s", bundle);
@@ -176,6 +202,7 @@ void free_create_args(struct create_args *a)
         if (a->img_ready && !a->created)
                 image_run_release(a->img.storage, a->img.id);
         image_run_free(&a->img);
+        frontdoor_free(&a->fd);
         oci_config_free(a->cfg);
         free(a->json);
         free(a->bundle_abs);
@@ -185,14 +212,16 @@ static int cmd_create(struct cli *c, int argc, char **argv, herr_t *err)
 {
         struct create_args a;
         struct container_state st = { 0 };
+        bool image = frontdoor_wants_image(argc, argv);
         int rc = parse_create_args(c, "create", argc, argv, &a, err);
-        if (rc == 0) {
+        if (rc == 0 && a.fd.dry_run) {
+                printf("%s\n", a.json);
+        } else if (rc == 0) {
                 a.o.root = c->root;
                 rc = container_create(&a.o, a.cfg, &st, err);
         }
         container_state_free(&st);
-        bool image = a.img.ref != NULL;
-        a.created = rc == 0;
+        a.created = rc == 0 && !a.fd.dry_run;
         free_create_args(&a);
         return rc ? (image ? EXIT_ENGINE_ERROR : EXIT_HUSK_ERROR) : 0;
 }
@@ -307,14 +336,24 @@ static const struct command table[] = {
           "create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--no-pivot]\n"
           "            [--no-new-keyring] [--preserve-fds N]\n"
           "            [--net none|host|bridge] [-p HOSTPORT:CPORT[/tcp|udp]]... ID\n"
-          "       husk create --image REF [--name ID | ID] [--] [CMD ARGS...]",
+          "       husk create --image REF [--name ID | ID] [ENGINE FLAGS] [--] [CMD ARGS...]\n"
+          "       (ENGINE FLAGS: see husk run --help)",
           cmd_create, true },
         { "start", "run the program of a created container", "start ID", cmd_start, false },
         { "run", "create and start a container; wait for it unless --detach",
           "run [--bundle DIR] [--detach] [--keep] [--pid-file FILE] [--console-socket SOCK]\n"
           "         [--no-pivot] [--no-new-keyring] [--preserve-fds N]\n"
           "         [--net none|host|bridge] [-p HOSTPORT:CPORT[/tcp|udp]]... ID\n"
-          "       husk run --image REF [--name ID | ID] [--detach] [--keep] [--] [CMD ARGS...]",
+          "       husk run --image REF [--name ID | ID] [-d|--detach] [--rm|--keep] [--dry-run]\n"
+          "         [-e KEY=VAL] [--env-file FILE] [-w DIR] [-u UID[:GID]] [-v HOST:CTR[:ro]]\n"
+          "         [--tmpfs PATH[:OPTS]] [--read-only] [--memory SIZE] [--cpus N] [--pids-limit N]\n"
+          "         [--net none|host|bridge] [-p [IP:]HOST:CTR[/udp]] [--hostname NAME]\n"
+          "         [--cap-add CAP] [--cap-drop CAP] [--security-opt seccomp=unconfined|FILE]\n"
+          "         [-t|--tty] [-i|--interactive] [--vm] [--timeout DURATION] [--] [CMD ARGS...]\n"
+          "\n"
+          "  --image mode: the exit status is the container's (128+N for signal N),\n"
+          "  124 when --timeout killed it, 125 for an error of husk itself.\n"
+          "  --dry-run prints the config.json the flags make instead of running it.",
           cmd_run, true },
         { "kill", "send a signal to a container (default TERM)", "kill [--all] ID [SIGNAL]", cmd_kill, false },
         { "delete", "delete a stopped container (--force: any)", "delete [--force] ID", cmd_delete, false },

@@ -5,6 +5,8 @@
 #include "cmd_run.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,22 +44,31 @@ static int reap(pid_t pid, int *status)
         return done;
 }
 
-static int supervise(pid_t pid, int sfd, struct relay *tty)
+/* tfd: a timerfd of --timeout, or -1; on expiry the container is killed
+ * and *timed_out set. */
+static int supervise(pid_t pid, int sfd, int tfd, bool *timed_out, struct relay *tty)
 {
         int status = 0;
         bool master_open = tty != NULL;
         for (;;) {
                 if (reap(pid, &status))
                         break;
-                struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = -1 } };
+                struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = tfd, .events = POLLIN } };
                 if (master_open) {
                         /* The relay polls itself; keep our wait short. */
                         if (relay_pump(tty, 20) == 1)
                                 master_open = false;
-                        if (poll(p, 1, 0) <= 0)
+                        if (poll(p, 2, 0) <= 0)
                                 continue;
-                } else if (poll(p, 1, -1) <= 0) {
+                } else if (poll(p, 2, -1) <= 0) {
                         continue;
+                }
+                uint64_t ticks;
+                if (tfd >= 0 && (p[1].revents & POLLIN) && read(tfd, &ticks, sizeof ticks) == sizeof ticks) {
+                        /* --timeout: pid is the init of its pid namespace,
+                         * so SIGKILL ends every process of the container. */
+                        *timed_out = true;
+                        kill(pid, SIGKILL);
                 }
                 struct signalfd_siginfo si;
                 while (read(sfd, &si, sizeof si) == sizeof si) {
@@ -116,7 +128,25 @@ static int run_foreground(struct cli *c, struct create_args *a, struct container
         struct relay r;
         if (master >= 0)
                 relay_begin(&r, master, err);
-        exit_code = supervise(st->pid, sfd, master >= 0 ? &r : NULL);
+        int tfd = -1;
+        bool timed_out = false;
+        if (a->fd.timeout_ms > 0) {
+                tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+                struct itimerspec its = { .it_value = { .tv_sec = a->fd.timeout_ms / 1000,
+                                                        .tv_nsec = (a->fd.timeout_ms % 1000) * 1000000 } };
+                if (tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
+                        herr_sys(err, "--timeout: timerfd");
+                        kill(st->pid, SIGKILL);
+                }
+        }
+        exit_code = supervise(st->pid, sfd, tfd, &timed_out, master >= 0 ? &r : NULL);
+        if (tfd >= 0)
+                close(tfd);
+        if (timed_out) {
+                log_msg(LOG_LEVEL_WARN, "container %s: --timeout %lldms reached: killed", a->o.id,
+                        a->fd.timeout_ms);
+                exit_code = EXIT_TIMEOUT;
+        }
         if (master >= 0)
                 relay_end(&r);
 out:
@@ -136,8 +166,23 @@ int cmd_run(struct cli *c, int argc, char **argv, herr_t *err)
         struct create_args a;
         struct container_state st = { 0 };
         int exit_code = -1;
-        if (parse_create_args(c, "run", argc, argv, &a, err) == 0) {
+        bool image = frontdoor_wants_image(argc, argv);
+        int prc = parse_create_args(c, "run", argc, argv, &a, err);
+        if (prc == 0 && a.fd.dry_run) {
+                /* --dry-run: the config.json the flags made; nothing runs. */
+                printf("%s\n", a.json);
+                exit_code = 0;
+        } else if (prc == 0) {
                 a.o.root = c->root;
+                if (image && !a.fd.interactive && !a.fd.tty) {
+                        /* Without -i the container's stdin is /dev/null, as
+                         * with container engines. */
+                        int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                        if (nul >= 0) {
+                                dup2(nul, STDIN_FILENO);
+                                close(nul);
+                        }
+                }
                 bool tty = a.cfg->process && a.cfg->process->terminal;
                 if (!a.detach) {
                         exit_code = run_foreground(c, &a, &st, err);
@@ -156,7 +201,6 @@ int cmd_run(struct cli *c, int argc, char **argv, herr_t *err)
                         log_msg(LOG_LEVEL_WARN, "%s", e2.msg);
         }
         container_state_free(&st);
-        bool image = a.img.ref != NULL;
         free_create_args(&a);
         if (exit_code >= 0)
                 return exit_code;

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "container.h"
+#include "frontdoor.h"
 #include "image_run.h"
 #include "network.h" /* net */
 
@@ -19,11 +20,14 @@ struct create_args {
         bool created;          /* container_create succeeded: the container
                                 * owns the image rootfs from then on */
         struct net_cli net; /* net: --net, -p */
+        struct frontdoor fd;   /* the engine flags of --image mode */
 };
 
 /* Exit status of husk's own errors in --image mode (like container
  * engines), distinct from any status of the container. */
 #define EXIT_ENGINE_ERROR 125
+/* --timeout reached: the container was killed (as timeout(1) exits). */
+#define EXIT_TIMEOUT 124
 
 int parse_create_args(struct cli *c, const char *cmd, int argc, char **argv, struct create_args *a, herr_t *err);
 void free_create_args(struct create_args *a);

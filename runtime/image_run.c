@@ -45,6 +45,10 @@ int image_run_args(struct image_run *r, int argc, char **argv, int i, herr_t *er
 int image_run_prepare(struct image_run *r, bool terminal, herr_t *err)
 {
         struct image_run_opts o = { .args = r->cmd, .terminal = terminal };
+        if (r->opts) {
+                r->opts->args = r->cmd;
+                o = *r->opts;
+        }
         if (image_prepare_bundle(r->storage, r->ref, r->id, &o, NULL, &r->bundle, err) < 0)
                 return herr_prefix(err, "--image %s", r->ref);
         return 0;

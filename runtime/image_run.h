@@ -4,6 +4,7 @@
 #define HUSK_RUNTIME_IMAGE_RUN_H
 
 #include "../common/error.h"
+#include "../images/images.h"
 
 struct image_run {
         const char *ref;       /* --image */
@@ -12,6 +13,8 @@ struct image_run {
         char **cmd;            /* the command after the id or "--", or NULL */
         char *id;              /* given or generated */
         char *bundle;          /* STORAGE/containers/<id>/bundle */
+        struct image_run_opts *opts; /* the front-door flags (frontdoor.h),
+                                      * or NULL; .args is set from cmd */
 };
 
 /* Take the id and command from the positional arguments: [ID] [--] [CMD...]
