@@ -19,7 +19,9 @@
 #include "../common/fileutil.h"
 #include "../common/jsonedit.h"
 
-#define PROBE_SCRIPT "cat > /tmp/.husk-probe && chmod 755 /tmp/.husk-probe && /tmp/.husk-probe"
+/* The probe runs as a child of the container's sh (pid 1), so "ptrace of
+ * pid 1" means the container's init, not the probe itself. */
+#define PROBE_SCRIPT "cat > /tmp/.husk-probe && chmod 755 /tmp/.husk-probe && /tmp/.husk-probe; exit $?"
 
 static double now_ms(void)
 {
@@ -53,6 +55,10 @@ static void last_error(const struct husk_call *h, char *buf, size_t len)
  * *first_ms: time to the first byte of output. Returns the exit status. */
 static int call(const struct husk_call *h, char **args, int in_fd, char **out, double *first_ms, herr_t *err)
 {
+        /* A detached container would keep a captured stdout open. */
+        bool detached = false;
+        for (int i = 0; args[i] && strcmp(args[i], "--"); i++)
+                detached |= !strcmp(args[i], "--detach");
         char *argv[32];
         int k = 0;
         argv[k++] = "husk";
@@ -76,7 +82,7 @@ static int call(const struct husk_call *h, char **args, int in_fd, char **out, d
         if (pid == 0) {
                 int null = open("/dev/null", O_RDWR);
                 dup2(in_fd >= 0 ? in_fd : null, 0);
-                dup2(p[1], 1);
+                dup2(detached ? null : p[1], 1);
                 if (h->errlog >= 0)
                         dup2(h->errlog, 2);
                 execv("/proc/self/exe", argv);
