@@ -19,7 +19,7 @@
 #include "signals.h"
 
 enum { OPT_BUNDLE = 'b', OPT_PIDFILE = 0x100, OPT_CONSOLE, OPT_NOPIVOT, OPT_NOKEYRING, OPT_PRESERVE,
-       OPT_DETACH = 'd', OPT_KEEP, OPT_FORCE = 'f', OPT_ALL = 'a' };
+       OPT_DETACH = 'd', OPT_KEEP, OPT_VM, OPT_FORCE = 'f', OPT_ALL = 'a' };
 
 static const struct option create_opts[] = {
         { "bundle", required_argument, NULL, OPT_BUNDLE },
@@ -30,6 +30,7 @@ static const struct option create_opts[] = {
         { "preserve-fds", required_argument, NULL, OPT_PRESERVE },
         { "detach", no_argument, NULL, OPT_DETACH },
         { "keep", no_argument, NULL, OPT_KEEP },
+        { "vm", no_argument, NULL, OPT_VM },
         { NULL, 0, NULL, 0 },
 };
 
@@ -75,6 +76,7 @@ int parse_create_args(const char *cmd, int argc, char **argv, struct create_args
                         break;
                 case OPT_DETACH: a->detach = true; break;
                 case OPT_KEEP: a->keep = true; break;
+                case OPT_VM: a->o.vm = true; break;
                 default:
                         return cli_usage_error(cmd, "unknown option or missing value", err);
                 }
@@ -121,6 +123,7 @@ static int cmd_create(struct cli *c, int argc, char **argv, herr_t *err)
         int rc = parse_create_args("create", argc, argv, &a, err);
         if (rc == 0) {
                 a.o.root = c->root;
+                a.o.vm |= c->vm;
                 rc = container_create(&a.o, a.cfg, &st, err);
         }
         container_state_free(&st);
@@ -229,12 +232,12 @@ static int cmd_not_supported(struct cli *c, int argc, char **argv, herr_t *err)
 static const struct command table[] = {
         { "create", "create a container from a bundle; its program waits for start",
           "create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--no-pivot]\n"
-          "            [--no-new-keyring] [--preserve-fds N] ID",
+          "            [--no-new-keyring] [--preserve-fds N] [--vm] ID",
           cmd_create, true },
         { "start", "run the program of a created container", "start ID", cmd_start, false },
         { "run", "create and start a container; wait for it unless --detach",
           "run [--bundle DIR] [--detach] [--keep] [--pid-file FILE] [--console-socket SOCK]\n"
-          "         [--no-pivot] [--no-new-keyring] [--preserve-fds N] ID",
+          "         [--no-pivot] [--no-new-keyring] [--preserve-fds N] [--vm] ID",
           cmd_run, true },
         { "kill", "send a signal to a container (default TERM)", "kill [--all] ID [SIGNAL]", cmd_kill, false },
         { "delete", "delete a stopped container (--force: any)", "delete [--force] ID", cmd_delete, false },

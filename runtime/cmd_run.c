@@ -104,6 +104,7 @@ int cmd_run(struct cli *c, int argc, char **argv, herr_t *err)
         if (rc < 0)
                 goto out;
         a.o.root = c->root;
+        a.o.vm |= c->vm;
         bool tty = a.cfg->process && a.cfg->process->terminal;
         if (a.detach && tty && !a.o.console_socket) {
                 herr_set(err, 0, "run --detach: process.terminal is true: --console-socket is required");

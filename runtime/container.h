@@ -21,6 +21,7 @@ struct create_opts {
         bool no_new_keyring;
         int preserve_fds;           /* extra fds after 3 (incl. LISTEN_FDS) */
         const char *image;          /* for `list` when created from an image */
+        bool vm;                    /* --vm / run --vm (runtime/vm_mode.h) */
         const char *config_json;    /* the bundle's config.json as read */
         size_t config_len;
 };
