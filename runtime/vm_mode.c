@@ -122,21 +122,14 @@ static void vm_size(const struct oci_config *cfg, struct vm_opts *vo)
                 vo->vcpus = (unsigned)ncpu;
 }
 
-/* QEMU's own seccomp sandbox (where QEMU supports -sandbox), then the
- * config's vm.hypervisor.parameters. */
+/* vm.hypervisor.parameters (vm/qemu.c already turns QEMU's own seccomp
+ * sandbox on). */
 static char **qemu_extra(const struct oci_config *cfg)
 {
         size_t n = cfg->vm ? cfg->vm->n_hypervisor_parameters : 0;
-        char **v = calloc(n + 3, sizeof(*v));
-        if (!v)
-                return NULL;
-        size_t k = 0;
-        if (!getenv("HUSK_VM_NO_SANDBOX")) {
-                v[k++] = "-sandbox";
-                v[k++] = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny";
-        }
-        for (size_t i = 0; i < n; i++)
-                v[k++] = cfg->vm->hypervisor_parameters[i];
+        char **v = calloc(n + 1, sizeof(*v));
+        for (size_t i = 0; v && i < n; i++)
+                v[i] = cfg->vm->hypervisor_parameters[i];
         return v;
 }
 
