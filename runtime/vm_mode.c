@@ -182,13 +182,18 @@ static void write_reason(struct monitor *m, const char *fmt, ...)
         }
 }
 
+static const char *data_dir(void)
+{
+        const char *env = getenv("HUSK_DATA_DIR");
+        return env && *env ? env : "/var/lib/husk";
+}
+
 /* Tell the user (once per data dir and reason) which accelerator runs the
  * VM and why. */
 static void accel_notice(const char *reason)
 {
-        const char *env = getenv("HUSK_DATA_DIR");
         char path[PATH_MAX], old[256] = "";
-        snprintf(path, sizeof(path), "%s/accel-notice", env && *env ? env : "/var/lib/husk");
+        snprintf(path, sizeof(path), "%s/accel-notice", data_dir());
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd >= 0) {
                 ssize_t n = read(fd, old, sizeof(old) - 1);
@@ -200,6 +205,40 @@ static void accel_notice(const char *reason)
         log_msg(LOG_LEVEL_INFO, "VM mode: %s", reason);
         herr_t e = { 0 };
         (void)write_file_atomic(path, reason, strlen(reason), 0644, &e);
+}
+
+/* The KVM probe (~70 ms) gives the same answer until the host reboots:
+ * cached per boot id in <data dir>/kvm-probe ("boot id\nKVM|TCG\nreason"). */
+static enum vm_accel probe_accel(char *reason, size_t len)
+{
+        char boot_id[64] = "", path[PATH_MAX], buf[512] = "";
+        int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+                ssize_t n = read(fd, boot_id, sizeof(boot_id) - 1);
+                boot_id[n > 0 ? n : 0] = '\0';
+                boot_id[strcspn(boot_id, "\n")] = '\0';
+                close(fd);
+        }
+        snprintf(path, sizeof(path), "%s/kvm-probe", data_dir());
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+                ssize_t n = read(fd, buf, sizeof(buf) - 1);
+                buf[n > 0 ? n : 0] = '\0';
+                close(fd);
+        }
+        char *nl = strchr(buf, '\n'), *nl2 = nl ? strchr(nl + 1, '\n') : NULL;
+        if (boot_id[0] && nl2 && (size_t)(nl - buf) == strlen(boot_id) && !strncmp(buf, boot_id, strlen(boot_id)) &&
+            (!strncmp(nl + 1, "KVM\n", 4) || !strncmp(nl + 1, "TCG\n", 4))) {
+                snprintf(reason, len, "%s", nl2 + 1);
+                return nl[1] == 'K' ? VM_ACCEL_KVM : VM_ACCEL_TCG;
+        }
+        bool kvm = vm_kvm_usable(reason, len);
+        char rec[512];
+        int n = snprintf(rec, sizeof(rec), "%s\n%s\n%s", boot_id, kvm ? "KVM" : "TCG", reason);
+        herr_t e = { 0 };
+        if (boot_id[0] && n > 0 && (size_t)n < sizeof(rec))
+                (void)write_file_atomic(path, rec, (size_t)n, 0644, &e);
+        return kvm ? VM_ACCEL_KVM : VM_ACCEL_TCG;
 }
 
 static int boot(struct monitor *m, herr_t *err)
@@ -248,9 +287,11 @@ static int boot(struct monitor *m, herr_t *err)
         if (vo.initrd && access(vo.initrd, R_OK) < 0)
                 return herr_sys(err, "vm.kernel.initrd %s", vo.initrd);
         vm_size(cfg, &vo);
+        char reason[256];
+        vo.accel = probe_accel(reason, sizeof(reason));
         if (vm_start(&vo, &m->vm, err) < 0)
                 return herr_prefix(err, "VM mode");
-        accel_notice(vm_accel_notice(m->vm));
+        accel_notice(reason);
         char *rd = m->vm->run_dir;
         int fd = openat(m->statefd, VM_STATE_RUNDIR, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd >= 0) {
