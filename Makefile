@@ -33,7 +33,7 @@ ifeq ($(V),0)
 Q := @
 endif
 
-.PHONY: FORCE all deps check unit integration demo install bench bench-seccomp clean help rootfs image-busybox bench-images vm-kernel vm-agent vm-tools
+.PHONY: FORCE all deps check unit integration demo install bench bench-seccomp clean help rootfs image-busybox bench-images vm-kernel vm-agent vm-tools vm-guest
 
 all: husk
 
@@ -100,6 +100,22 @@ $(AGENT): $(AGENT_SRCS) $(wildcard vm/agent/*.h) vm/proto.h
 	$(Q)$(CC) -static -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $(AGENT_SRCS)
 vm-agent: $(AGENT)
 
+# The guest half of VM mode: husk linked statically, /husk in the initramfs
+# (runtime/vm_guest.c); never sanitized.
+GUEST := build/vm/husk-guest
+STATIC_LIBS = $(shell pkg-config --static --libs $(PKGS) 2>/dev/null | sed 's/-lyajl /-lyajl_s /')
+ifeq ($(SAN),1)
+$(GUEST): FORCE
+	$(Q)$(MAKE) --no-print-directory SAN=0 $(GUEST)
+else
+$(GUEST): $(B)/runtime/main.o $(B)/libhusk.a
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  GUEST $@")
+	$(Q)$(CC) -static -o $@ $^ $(STATIC_LIBS) 2>&1 | grep -v 'statically linked applications\|in function' >&2 || true
+	$(Q)test -x $@
+endif
+vm-guest: $(GUEST)
+
 # vmrun: boot the VM and run one command (tests/vm/run-in-vm.sh uses it).
 $(B)/vmrun: $(B)/tests/vm/vmrun.o $(B)/libhusk.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -111,7 +127,7 @@ deps:
 unit: husk $(B)/unit-tests
 	$(Q)cd tests && ../$(B)/unit-tests --jobs 2
 
-integration: husk rootfs $(AGENT) $(B)/integration-tests
+integration: husk rootfs $(AGENT) $(GUEST) $(B)/integration-tests
 	$(Q)HUSK=$(CURDIR)/husk HUSK_ROOTFS=$(CURDIR)/build/rootfs $(B)/integration-tests --jobs 2
 
 # The README's test command: deps, build, every test.

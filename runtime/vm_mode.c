@@ -51,8 +51,12 @@
 
 #define EXE_ENV "_HUSK_EXE"
 
+bool vm_mode_guest;
+
 bool vm_mode_wanted(const struct oci_config *cfg, bool flag)
 {
+        if (vm_mode_guest)
+                return false;
         if (flag || cfg->vm)
                 return true;
         for (size_t i = 0; i < cfg->n_annotations; i++)
@@ -76,19 +80,19 @@ void vm_mode_remember_exe(void)
 /* The agent next to the real husk binary (the running one may be the sealed
  * memfd copy): <dir>/husk-agent, <dir>/build/vm/husk-agent,
  * <dir>/../libexec/husk/husk-agent. NULL: let vm/ decide. */
-static char *find_agent(void)
+static char *find_next_to_husk(const char *name)
 {
-        const char *env = getenv("HUSK_VM_AGENT"), *exe = getenv(EXE_ENV);
-        if ((env && *env) || !exe)
+        const char *exe = getenv(EXE_ENV);
+        if (!exe)
                 return NULL;
         _cleanup_free_ char *copy = strdup(exe);
         if (!copy)
                 return NULL;
         const char *dir = dirname(copy);
-        static const char *const rel[] = { "husk-agent", "build/vm/husk-agent", "../libexec/husk/husk-agent" };
+        static const char *const rel[] = { "%s/%s", "%s/build/vm/%s", "%s/../libexec/husk/%s" };
         for (size_t i = 0; i < ARRAY_SIZE(rel); i++) {
                 char *p = NULL;
-                if (asprintf(&p, "%s/%s", dir, rel[i]) < 0)
+                if (asprintf(&p, rel[i], dir, name) < 0)
                         return NULL;
                 if (access(p, X_OK) == 0)
                         return p;
@@ -97,18 +101,38 @@ static char *find_agent(void)
         return NULL;
 }
 
+static char *find_agent(void)
+{
+        const char *env = getenv("HUSK_VM_AGENT");
+        return env && *env ? NULL : find_next_to_husk("husk-agent");
+}
+
+/* The static husk for the guest: $HUSK_VM_GUEST ("none": do without), else
+ * husk-guest next to husk. Without it the agent runs the process itself
+ * in a chroot of the rootfs (args, env, cwd, uid/gid, terminal only). */
+static char *find_guest(void)
+{
+        const char *env = getenv("HUSK_VM_GUEST");
+        if (env && *env)
+                return strcmp(env, "none") ? strdup(env) : NULL;
+        return find_next_to_husk("husk-guest");
+}
+
 /* ------------------------------------------------------------ VM sizing */
 
 #define MIN_VM_MEM (128ull << 20) /* 64 MiB does not boot */
+/* Guest kernel + agent + husk on top of the container's memory limit (the
+ * limit itself is memory.max of the container's cgroup in the guest). */
+#define VM_MEM_OVERHEAD (64ull << 20)
 
-/* vm.hwConfig first; else linux.resources memory limit and CPU quota. */
+/* vm.hwConfig first; else linux.resources memory limit (+ overhead) and CPU quota. */
 static void vm_size(const struct oci_config *cfg, struct vm_opts *vo)
 {
         const struct oci_resources *res = cfg->linux_ ? cfg->linux_->resources : NULL;
         if (cfg->vm && cfg->vm->hw_memory.set)
                 vo->mem_bytes = cfg->vm->hw_memory.v;
         else if (res && res->memory && res->memory->limit.set && res->memory->limit.v > 0)
-                vo->mem_bytes = (uint64_t)res->memory->limit.v;
+                vo->mem_bytes = (uint64_t)res->memory->limit.v + VM_MEM_OVERHEAD;
         if (vo->mem_bytes && vo->mem_bytes < MIN_VM_MEM)
                 vo->mem_bytes = MIN_VM_MEM;
         if (cfg->vm && cfg->vm->hw_vcpus.set)
@@ -160,6 +184,7 @@ struct monitor {
         int tty_slave; /* host pty for process.terminal, or -1 */
         int sfd;       /* signalfd */
         struct vm *vm;
+        char *guest;   /* the static husk in the initramfs, or NULL */
 };
 
 static void write_reason(struct monitor *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -256,8 +281,9 @@ static int boot(struct monitor *m, herr_t *err)
                 .initrd = v && v->kernel_initrd ? v->kernel_initrd : NULL,
                 .agent = agent,
                 .share_dir = m->rootfs,
-                .share_ro = cfg->root->readonly,
+                .share_ro = cfg->root->readonly && !m->guest,
                 .die_with_parent = true,
+                .guest_husk = m->guest,
         };
         if (v && v->n_kernel_parameters) {
                 cmdline = join(v->kernel_parameters, v->n_kernel_parameters);
@@ -346,11 +372,20 @@ static int run_process(struct monitor *m, int *status, herr_t *err)
 {
         const struct oci_process *proc = m->cfg->process;
         struct vm_process p;
-        vm_process_init(&p, proc->args);
-        p.env = proc->env;
-        p.cwd = proc->cwd;
-        p.uid = proc->user.uid;
-        p.gid = proc->user.gid;
+        char *guest_args[] = { "/husk", "vm-guest", (char *)m->o->id, (char *)m->o->config_json, NULL };
+        _cleanup_free_ char *json = m->guest ? strndup(m->o->config_json, m->o->config_len) : NULL;
+        if (m->guest) {
+                if (!json)
+                        return herr_set(err, ENOMEM, "config.json");
+                guest_args[3] = json;
+                vm_process_init(&p, guest_args);
+        } else {
+                vm_process_init(&p, proc->args);
+                p.env = proc->env;
+                p.cwd = proc->cwd;
+                p.uid = proc->user.uid;
+                p.gid = proc->user.gid;
+        }
         p.signal_fd = m->sfd;
         if (proc->terminal) {
                 p.terminal = true;
@@ -431,6 +466,7 @@ static __attribute__((noreturn)) void monitor_main(struct monitor *m)
                 ready_error(m->ready_fd, err.msg);
                 _exit(255);
         }
+        m->guest = find_guest();
         if (boot(m, &err) < 0) {
                 ready_error(m->ready_fd, err.msg);
                 vm_free(m->vm);
@@ -735,6 +771,8 @@ static int cmd_check(struct cli *c, int argc, char **argv, herr_t *err)
 static const struct command table[] = {
         { "check", "report what VM mode would use on this host (KVM or TCG and why, QEMU, kernel)",
           "check", cmd_check, false },
+        { "vm-guest", "internal: make and run the container inside a VM (run by the guest agent)",
+          "vm-guest ID CONFIG_JSON", cmd_vm_guest, true },
         { NULL, NULL, NULL, NULL, false },
 };
 

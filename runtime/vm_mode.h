@@ -22,6 +22,12 @@
 /* The file in the state dir naming the VM's run directory (sockets, logs). */
 #define VM_STATE_RUNDIR "vm-rundir"
 
+/* Set in the guest (husk vm-guest): containers there are native. */
+extern bool vm_mode_guest;
+
+/* `husk vm-guest ID CONFIG_JSON` (runtime/vm_guest.c). */
+int cmd_vm_guest(struct cli *c, int argc, char **argv, herr_t *err);
+
 /* VM mode is asked for: `--vm`, the config's `vm` object, or the
  * annotation run.oci.handler=vm. */
 bool vm_mode_wanted(const struct oci_config *cfg, bool flag);

@@ -24,7 +24,8 @@ static struct {
         char share[16]; /* "9p", "virtiofs" or "none" */
         int ro;
         int debug;
-} cfg = { "none", 0, 0 };
+        int oci; /* husk.oci=1: /husk sets the container up; no chroot */
+} cfg = { "none", 0, 0, 0 };
 
 void agent_log(const char *fmt, ...)
 {
@@ -73,6 +74,8 @@ static void parse_cmdline(void)
                         cfg.ro = 1;
                 else if (!strcmp(t, "husk.debug=1"))
                         cfg.debug = 1;
+                else if (!strcmp(t, "husk.oci=1"))
+                        cfg.oci = 1;
         }
 }
 
@@ -162,6 +165,12 @@ static void mount_root(void)
                         die("mount virtiofs share");
         } else {
                 return; /* run in the initramfs itself */
+        }
+        if (cfg.oci) { /* /husk makes the container from /newroot */
+                if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                        die("mount cgroup2");
+                mkdir("/run", 0755);
+                return;
         }
         if (cfg.ro) { /* a writable scratch space on a read-only root */
                 mount("tmpfs", "/newroot/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
