@@ -720,6 +720,10 @@ int vm_container_create(const struct create_opts *o, struct oci_config *cfg, str
                 .tty_master = -1, .tty_slave = -1,
         };
         memset(st, 0, sizeof(*st));
+        const char *dd = getenv("HUSK_DATA_DIR");
+        char abs[PATH_MAX];
+        if (dd && *dd && dd[0] != '/' && realpath(dd, abs))
+                (void)setenv("HUSK_DATA_DIR", abs, 1); /* the monitor outlives our cwd */
         c.dirfd = store_create(o->root, o->id, err);
         if (c.dirfd < 0)
                 return -1;
@@ -769,6 +773,9 @@ static int cmd_check(struct cli *c, int argc, char **argv, herr_t *err)
                 fputs(report, stdout);
         const char *a = agent ? agent : getenv("HUSK_VM_AGENT");
         printf("vm: agent: %s\n", a ? a : HUSK_AGENT_DEFAULT);
+        _cleanup_free_ char *guest = find_guest();
+        printf("vm: guest setup: %s\n", guest ? guest : "no husk-guest (make vm-guest): the agent runs the "
+                                                     "process in a chroot (args, env, cwd, user, terminal only)");
         return r < 0 ? EXIT_HUSK_ERROR : 0;
 }
 
