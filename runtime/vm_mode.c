@@ -476,6 +476,11 @@ static __attribute__((noreturn)) void monitor_main(struct monitor *m)
                 vm_free(m->vm);
                 _exit(255);
         }
+        /* The host pty becomes our controlling terminal (QEMU and virtiofsd
+         * have sessions of their own): a resize reaches us as SIGWINCH and
+         * is forwarded to the guest's pty. */
+        if (m->tty_slave >= 0)
+                (void)ioctl(m->tty_slave, TIOCSCTTY, 0);
         (void)write_all(m->ready_fd, "R", 1);
         close(m->ready_fd);
         int st = monitor_loop(m);
