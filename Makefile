@@ -33,7 +33,7 @@ ifeq ($(V),0)
 Q := @
 endif
 
-.PHONY: FORCE all deps check unit integration demo install bench bench-seccomp clean help rootfs image-busybox bench-images vm-kernel vm-agent vm-tools vm-guest
+.PHONY: FORCE all deps check unit integration demo install bench bench-seccomp clean help rootfs image-busybox bench-images vm-kernel vm-agent vm-tools vm-guest bench-vm
 
 all: husk
 
@@ -141,6 +141,10 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory husk rootfs
 	$(Q)sh bench/lifecycle.sh $(CURDIR)/husk $(CURDIR)/build/rootfs
+
+# VM mode: husk run --vm against a bare QEMU boot, host memory per VM.
+bench-vm: husk rootfs $(AGENT) $(GUEST)
+	$(Q)HUSK_DATA_DIR=$(HUSK_DATA_DIR) python3 bench/vm.py $(CURDIR)/husk $(CURDIR)/build/rootfs
 
 # Build time of the default seccomp profile's filter (bench/seccomp_build.c).
 $(B)/bench/seccomp_build: $(B)/bench/seccomp_build.o $(B)/libhusk.a

@@ -584,7 +584,9 @@ static int open_terminal(struct vcreate *c, herr_t *err)
                 if (c->console_fd < 0)
                         return -1;
         }
-        struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+        struct winsize ws = { .ws_row = 24, .ws_col = 80 }, in;
+        if (isatty(0) && ioctl(0, TIOCGWINSZ, &in) == 0 && in.ws_row && in.ws_col)
+                ws = in; /* run on a terminal: start with its size */
         if (p->console_size && p->console_size->height) {
                 ws.ws_row = (unsigned short)p->console_size->height;
                 ws.ws_col = (unsigned short)p->console_size->width;

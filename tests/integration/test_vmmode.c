@@ -7,6 +7,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <pty.h>
+#include <sys/ioctl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -312,19 +315,50 @@ Test(vmmode, run_forwards_signals, .timeout = 120)
         remove_bundle(b);
 }
 
-/* One boot: process.terminal through `run` (console socket pair). */
+/* One boot: process.terminal through `run` on a pty (console socket pair
+ * inside husk), a resize after start reaching the guest. */
 Test(vmmode, run_terminal, .timeout = 120)
 {
         require_vm();
-        char *b = make_bundle("[\"sh\",\"-c\",\"test -t 0 && test -t 1 && echo is-a-tty; stty size; exit 5\"]",
+        char *b = make_bundle("[\"sh\",\"-c\",\"test -t 0 && test -t 1 && echo is-a-tty; stty size; "
+                              "echo ready; sleep 2; stty size; exit 5\"]",
                               true, NULL, ",\"annotations\":{\"run.oci.handler\":\"vm\"}");
-        char *out = NULL, *errs = NULL;
-        int rc = husk_run(b, &out, &errs, "run", "t1", NULL);
-        cr_expect_eq(rc, 5, "exit %d, stderr %s", rc, errs);
+        int master;
+        struct winsize ws = { .ws_row = 30, .ws_col = 100 };
+        pid_t pid = forkpty(&master, NULL, NULL, &ws);
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                if (chdir(b) < 0)
+                        _exit(126);
+                execl(husk, husk, "--root", state_root, "run", "t1", NULL);
+                _exit(127);
+        }
+        char out[4096] = "";
+        size_t len = 0;
+        bool resized = false;
+        for (int t = 0; t < 600 && len < sizeof(out) - 1; t++) {
+                struct pollfd p = { .fd = master, .events = POLLIN };
+                if (poll(&p, 1, 100) > 0) {
+                        ssize_t n = read(master, out + len, sizeof(out) - 1 - len);
+                        if (n <= 0)
+                                break;
+                        len += (size_t)n;
+                        out[len] = '\0';
+                }
+                if (!resized && strstr(out, "ready")) {
+                        struct winsize w2 = { .ws_row = 50, .ws_col = 132 };
+                        ioctl(master, TIOCSWINSZ, &w2);
+                        kill(pid, SIGWINCH);
+                        resized = true;
+                }
+        }
+        int st;
+        cr_assert_eq(waitpid(pid, &st, 0), pid);
+        close(master);
+        cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 5, "status %#x, output %s", st, out);
         cr_expect_not_null(strstr(out, "is-a-tty"), "out: %s", out);
-        cr_expect_not_null(strstr(out, "24 80"), "out: %s", out);
-        free(out);
-        free(errs);
+        cr_expect_not_null(strstr(out, "30 100"), "out: %s", out);
+        cr_expect_not_null(strstr(out, "50 132"), "resize lost: %s", out);
         remove_bundle(b);
 }
 
