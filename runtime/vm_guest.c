@@ -27,6 +27,8 @@
 #define GUEST_ROOT "/run/husk"
 #define GUEST_ROOTFS "/newroot"
 
+static size_t dropped_from, dropped_total;
+
 static int wait_status(int status)
 {
         if (WIFEXITED(status))
@@ -77,6 +79,41 @@ done:
         }
 }
 
+static bool is_bind(const struct oci_mount *m)
+{
+        if (m->type && !strcmp(m->type, "bind"))
+                return true;
+        for (size_t i = 0; i < m->n_options; i++)
+                if (!strcmp(m->options[i], "bind") || !strcmp(m->options[i], "rbind"))
+                        return true;
+        return false;
+}
+
+/* Bind mounts of host paths cannot be made in the guest: skip those whose
+ * source is missing here (with a warning) rather than fail. The skipped
+ * entries are moved past n_mounts so oci_config_free still frees them. */
+static void drop_host_binds(struct oci_config *cfg)
+{
+        size_t keep = 0;
+        for (size_t i = 0; i < cfg->n_mounts; i++) {
+                struct oci_mount *m = &cfg->mounts[i];
+                if (is_bind(m) && m->source && access(m->source, F_OK) < 0) {
+                        fprintf(stderr, "husk: warning: VM mode: mounts: bind of host path %s on %s skipped\n",
+                                m->source, m->destination);
+                        continue;
+                }
+                if (keep != i) {
+                        struct oci_mount t = cfg->mounts[keep];
+                        cfg->mounts[keep] = *m;
+                        *m = t;
+                }
+                keep++;
+        }
+        dropped_from = keep;
+        dropped_total = cfg->n_mounts;
+        cfg->n_mounts = keep;
+}
+
 static int guest_run(const char *id, char *json, herr_t *err)
 {
         struct oci_config *cfg = NULL;
@@ -87,6 +124,7 @@ static int guest_run(const char *id, char *json, herr_t *err)
         cfg->hooks = NULL;
         if (cfg->root)
                 cfg->root->path = GUEST_ROOTFS;
+        drop_host_binds(cfg);
         struct create_opts o = {
                 .root = GUEST_ROOT, .id = id, .bundle = "/", .console_fd = -1, .no_pivot = true,
                 .config_json = json, .config_len = strlen(json),
@@ -131,6 +169,7 @@ out:
                 close(sfd);
         container_state_free(&st);
         cfg->hooks = hooks;
+        cfg->n_mounts = dropped_total;
         if (cfg->root)
                 cfg->root->path = host_root;
         oci_config_free(cfg);
