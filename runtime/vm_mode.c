@@ -126,6 +126,16 @@ static char *find_guest(void)
  * limit itself is memory.max of the container's cgroup in the guest). */
 #define VM_MEM_OVERHEAD (64ull << 20)
 
+static void vm_size(const struct oci_config *cfg, struct vm_opts *vo);
+
+void vm_mode_size(const struct oci_config *cfg, uint64_t *mem_bytes, unsigned *vcpus)
+{
+        struct vm_opts vo = { 0 };
+        vm_size(cfg, &vo);
+        *mem_bytes = vo.mem_bytes;
+        *vcpus = vo.vcpus;
+}
+
 /* vm.hwConfig first; else linux.resources memory limit (+ overhead) and CPU quota. */
 static void vm_size(const struct oci_config *cfg, struct vm_opts *vo)
 {

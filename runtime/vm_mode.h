@@ -10,6 +10,7 @@
 #define HUSK_RUNTIME_VM_MODE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "../common/error.h"
 #include "../spec/config.h"
@@ -31,6 +32,11 @@ int cmd_vm_guest(struct cli *c, int argc, char **argv, herr_t *err);
 /* VM mode is asked for: `--vm`, the config's `vm` object, or the
  * annotation run.oci.handler=vm. */
 bool vm_mode_wanted(const struct oci_config *cfg, bool flag);
+
+/* The VM's size for cfg (0: vm/'s default): vm.hwConfig, else memory =
+ * linux.resources.memory.limit + 64 MiB (at least 128 MiB), vCPUs =
+ * ceil(cpu.quota / cpu.period) capped at the host's CPUs. */
+void vm_mode_size(const struct oci_config *cfg, uint64_t *mem_bytes, unsigned *vcpus);
 
 /* container_create() for VM mode (same contract). */
 int vm_container_create(const struct create_opts *o, struct oci_config *cfg,
