@@ -277,6 +277,72 @@ static enum vm_accel probe_accel(char *reason, size_t len)
         return kvm ? VM_ACCEL_KVM : VM_ACCEL_TCG;
 }
 
+/* Finding the modules (a walk of the kernel's module tree) and hashing the
+ * initramfs inputs costs 100-300 ms a boot. The last result is kept in
+ * <data dir>/initramfs/last: a key of the inputs' paths, sizes, mtimes and
+ * inodes, then the cpio's path. */
+static void file_key(FILE *f, const char *what, const char *path)
+{
+        struct stat sb;
+        char real[PATH_MAX];
+        if (!path || !realpath(path, real) || stat(real, &sb) < 0) {
+                fprintf(f, "%s=?\n", what);
+                return;
+        }
+        fprintf(f, "%s=%s:%lld:%lld.%09ld:%llu\n", what, real, (long long)sb.st_size, (long long)sb.st_mtim.tv_sec,
+                sb.st_mtim.tv_nsec, (unsigned long long)sb.st_ino);
+}
+
+static char *initrd_key(const char *kernel, const char *agent, const char *guest)
+{
+        char *key = NULL, kdir[PATH_MAX];
+        size_t len = 0;
+        FILE *f = open_memstream(&key, &len);
+        if (!f)
+                return NULL;
+        const char *env = getenv("HUSK_VM_AGENT");
+        char def_kernel[PATH_MAX];
+        snprintf(def_kernel, sizeof(def_kernel), "%s/kernel/current/vmlinux", data_dir());
+        file_key(f, "kernel", kernel ? kernel : def_kernel);
+        if (realpath(kernel ? kernel : def_kernel, kdir)) {
+                char *slash = strrchr(kdir, '/');
+                if (slash) {
+                        strcpy(slash, "/lib/modules");
+                        file_key(f, "modules", kdir);
+                }
+        }
+        file_key(f, "agent", agent ? agent : env && *env ? env : HUSK_AGENT_DEFAULT);
+        file_key(f, "guest", guest);
+        return fclose(f) == 0 ? key : (free(key), NULL);
+}
+
+static char *initrd_cached(const char *key)
+{
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/initramfs/last", data_dir());
+        _cleanup_free_ char *data = NULL;
+        size_t len;
+        herr_t e = { 0 };
+        if (!key || read_file(path, 16384, &data, &len, &e) < 0)
+                return NULL;
+        size_t kl = strlen(key);
+        if (len <= kl || memcmp(data, key, kl) != 0)
+                return NULL;
+        char *initrd = data + kl;
+        initrd[strcspn(initrd, "\n")] = '\0';
+        return access(initrd, R_OK) == 0 ? strdup(initrd) : NULL;
+}
+
+static void initrd_remember(const char *key, const char *initrd)
+{
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/initramfs/last", data_dir());
+        _cleanup_free_ char *rec = NULL;
+        herr_t e = { 0 };
+        if (key && initrd && asprintf(&rec, "%s%s\n", key, initrd) > 0)
+                (void)write_file_atomic(path, rec, strlen(rec), 0644, &e);
+}
+
 static int boot(struct monitor *m, herr_t *err)
 {
         const struct oci_config *cfg = m->cfg;
@@ -324,6 +390,10 @@ static int boot(struct monitor *m, herr_t *err)
         if (vo.initrd && access(vo.initrd, R_OK) < 0)
                 return herr_sys(err, "vm.kernel.initrd %s", vo.initrd);
         vm_size(cfg, &vo);
+        _cleanup_free_ char *key = vo.initrd ? NULL : initrd_key(vo.kernel, agent, m->guest);
+        _cleanup_free_ char *initrd = initrd_cached(key);
+        if (initrd)
+                vo.initrd = initrd;
         char reason[256];
         vo.accel = probe_accel(reason, sizeof(reason));
         if (vm_start(&vo, &m->vm, err) < 0)
@@ -332,6 +402,8 @@ static int boot(struct monitor *m, herr_t *err)
          * back, the monitor lives as long as the container. */
         (void)malloc_trim(0);
         accel_notice(reason);
+        if (key && !initrd)
+                initrd_remember(key, m->vm->initrd);
         char *rd = m->vm->run_dir;
         int fd = openat(m->statefd, VM_STATE_RUNDIR, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd >= 0) {
