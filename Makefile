@@ -43,7 +43,7 @@ ifeq ($(V),0)
 Q := @
 endif
 
-.PHONY: FORCE all deps check unit integration demo install bench bench-seccomp clean help rootfs image-busybox bench-images vm-kernel vm-agent vm-tools
+.PHONY: FORCE all deps check unit integration demo install bench bench-seccomp clean help rootfs image-busybox bench-images vm-kernel vm-agent vm-tools vm-guest bench-vm
 
 all: husk image-busybox $(PROBE)
 
@@ -120,6 +120,22 @@ $(AGENT): $(AGENT_SRCS) $(wildcard vm/agent/*.h) vm/proto.h
 	$(Q)$(CC) -static -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $(AGENT_SRCS)
 vm-agent: $(AGENT)
 
+# The guest half of VM mode: husk linked statically, /husk in the initramfs
+# (runtime/vm_guest.c); never sanitized.
+GUEST := build/vm/husk-guest
+STATIC_LIBS = $(shell pkg-config --static --libs $(PKGS) 2>/dev/null | sed 's/-lyajl /-lyajl_s /')
+ifeq ($(SAN),1)
+$(GUEST): FORCE
+	$(Q)$(MAKE) --no-print-directory SAN=0 $(GUEST)
+else
+$(GUEST): $(B)/runtime/main.o $(B)/libhusk.a
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  GUEST $@")
+	$(Q)$(CC) -static -o $@ $^ $(STATIC_LIBS) 2>&1 | grep -v 'statically linked applications\|in function' >&2 || true
+	$(Q)test -x $@
+endif
+vm-guest: $(GUEST)
+
 # vmrun: boot the VM and run one command (tests/vm/run-in-vm.sh uses it).
 $(B)/vmrun: $(B)/tests/vm/vmrun.o $(B)/libhusk.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -135,7 +151,7 @@ TEST_ENV := HUSK=$(CURDIR)/husk HUSK_ROOTFS=$(CURDIR)/build/rootfs HUSK_DATA_DIR
 unit: husk $(B)/unit-tests
 	$(Q)cd tests && $(TEST_ENV) ./run-suite.sh ../$(B)/unit-tests --jobs 2
 
-integration: husk rootfs build/busybox-oci/index.json $(AGENT) $(B)/vmrun $(CGVM_BINS) $(B)/integration-tests
+integration: husk rootfs build/busybox-oci/index.json $(AGENT) $(GUEST) $(B)/vmrun $(CGVM_BINS) $(B)/integration-tests
 	$(Q)$(TEST_ENV) tests/run-suite.sh $(B)/integration-tests --jobs 2
 
 build/data/kernel/current/vmlinux: vm/fetch-kernel.sh
@@ -164,6 +180,9 @@ bench: deps
 # net: bridge vs none create/delete cost, inside a netns of its own.
 bench-net: husk rootfs
 	$(Q)sh bench/net.sh $(CURDIR)/husk $(CURDIR)/build/rootfs
+# VM mode: husk run --vm against a bare QEMU boot, host memory per VM.
+bench-vm: husk rootfs $(AGENT) $(GUEST)
+	$(Q)HUSK_DATA_DIR=$(HUSK_DATA_DIR) python3 bench/vm.py $(CURDIR)/husk $(CURDIR)/build/rootfs
 
 # Build time of the default seccomp profile's filter (bench/seccomp_build.c).
 $(B)/bench/seccomp_build: $(B)/bench/seccomp_build.o $(B)/libhusk.a

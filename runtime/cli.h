@@ -16,6 +16,7 @@ struct cli {
         const char *log_format;
         bool debug;
         bool systemd_cgroup;
+        bool vm;               /* --vm: every container created runs in a VM */
         char **argv0;          /* the full original argv, for re-exec */
 };
 

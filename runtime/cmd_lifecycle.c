@@ -19,7 +19,7 @@
 #include "signals.h"
 
 enum { OPT_BUNDLE = 'b', OPT_PIDFILE = 0x100, OPT_CONSOLE, OPT_NOPIVOT, OPT_NOKEYRING, OPT_PRESERVE,
-       OPT_DETACH = 'd', OPT_KEEP = 0x180, OPT_IMAGE, OPT_NAME, OPT_FORCE = 'f', OPT_ALL = 'a',
+       OPT_DETACH = 'd', OPT_KEEP = 0x180, OPT_IMAGE, OPT_NAME, OPT_VM, OPT_FORCE = 'f', OPT_ALL = 'a',
        OPT_NET = 0x300, OPT_PUBLISH = 'p' /* net */ };
 
 static const struct option create_opts[] = {
@@ -36,6 +36,7 @@ static const struct option create_opts[] = {
         { "net", required_argument, NULL, OPT_NET },         /* net */
         { "publish", required_argument, NULL, OPT_PUBLISH }, /* net */
         { "network", required_argument, NULL, OPT_NET },     /* net */
+        { "vm", no_argument, NULL, OPT_VM },
         FRONTDOOR_LONG_OPTIONS,  /* --image mode only: runtime/frontdoor.h */
         { NULL, 0, NULL, 0 },
 };
@@ -97,6 +98,7 @@ int parse_create_args(struct cli *c, const char *cmd, int argc, char **argv, str
         memset(a, 0, sizeof *a);
         a->o.console_fd = -1;
         a->img.storage = c->storage;
+        a->o.vm = a->fd.vm = c->vm; /* husk --vm */
         const char *bundle = ".";
         int o;
         long v;
@@ -122,6 +124,10 @@ int parse_create_args(struct cli *c, const char *cmd, int argc, char **argv, str
                 case OPT_PUBLISH:
                         if (network_cli_opt(&a->net, o == OPT_NET ? "net" : "publish", optarg, err) < 0)
                                 return -1;
+                        break;
+                case OPT_VM: /* a microVM (runtime/vm_mode.h); --dry-run shows the annotation */
+                        a->o.vm = true;
+                        a->fd.vm = true;
                         break;
                 default:
                         if ((r = frontdoor_opt(&a->fd, o, optarg, argv[prev], err)) < 0)
@@ -334,7 +340,7 @@ static int cmd_not_supported(struct cli *c, int argc, char **argv, herr_t *err)
 static const struct command table[] = {
         { "create", "create a container from a bundle; its program waits for start",
           "create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--no-pivot]\n"
-          "            [--no-new-keyring] [--preserve-fds N]\n"
+          "            [--no-new-keyring] [--preserve-fds N] [--vm]\n"
           "            [--net none|host|bridge] [-p HOSTPORT:CPORT[/tcp|udp]]... ID\n"
           "       husk create --image REF [--name ID | ID] [ENGINE FLAGS] [--] [CMD ARGS...]\n"
           "       (ENGINE FLAGS: see husk run --help)",
@@ -342,7 +348,7 @@ static const struct command table[] = {
         { "start", "run the program of a created container", "start ID", cmd_start, false },
         { "run", "create and start a container; wait for it unless --detach",
           "run [--bundle DIR] [--detach] [--keep] [--pid-file FILE] [--console-socket SOCK]\n"
-          "         [--no-pivot] [--no-new-keyring] [--preserve-fds N]\n"
+          "         [--no-pivot] [--no-new-keyring] [--preserve-fds N] [--vm]\n"
           "         [--net none|host|bridge] [-p HOSTPORT:CPORT[/tcp|udp]]... ID\n"
           "       husk run --image REF [--name ID | ID] [-d|--detach] [--rm|--keep] [--dry-run]\n"
           "         [-e KEY=VAL] [--env-file FILE] [-w DIR] [-u UID[:GID]] [-v HOST:CTR[:ro]]\n"

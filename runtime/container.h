@@ -23,6 +23,7 @@ struct create_opts {
         int preserve_fds;           /* extra fds after 3 (incl. LISTEN_FDS) */
         const char *image;          /* for `list` when created from an image */
         const char *storage;        /* its image store (released at delete) */
+        bool vm;                    /* --vm / run --vm (runtime/vm_mode.h) */
         const char *config_json;    /* the bundle's config.json as read */
         size_t config_len;
         const struct net_opts *net; /* net: --net/-p, NULL: the config as is */

@@ -31,6 +31,7 @@
 #include "init.h"
 #include "sync.h"
 #include "terminal.h"
+#include "vm_mode.h"
 
 struct creation {
         const struct create_opts *o;
@@ -421,6 +422,8 @@ int container_create(const struct create_opts *o, struct oci_config *cfg, struct
                 return -1;
         if (cfg->linux_ && cfg->linux_->seccomp && seccomp_validate(cfg->linux_->seccomp, err) < 0)
                 return herr_prefix(err, "config.json");
+        if (vm_mode_wanted(cfg, o->vm))
+                return vm_container_create(o, cfg, st, err);
         process_warn_caps(cfg->process, husk_warn_str);
         struct creation c = {
                 .o = o,

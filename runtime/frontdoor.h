@@ -68,7 +68,6 @@ enum {
         { "security-opt", required_argument, NULL, FD_OPT_SECURITY },            \
         { "tty", no_argument, NULL, FD_OPT_TTY },                                \
         { "interactive", no_argument, NULL, FD_OPT_INTERACTIVE },                \
-        { "vm", no_argument, NULL, FD_OPT_VM },                                  \
         { "timeout", required_argument, NULL, FD_OPT_TIMEOUT },                  \
         { "rm", no_argument, NULL, FD_OPT_RM },                                  \
         { "dry-run", no_argument, NULL, FD_OPT_DRY_RUN }

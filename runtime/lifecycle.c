@@ -25,6 +25,7 @@
 #include "network.h" /* net */
 #include "log.h"
 #include "sync.h"
+#include "vm_mode.h"
 
 void husk_warn(const char *fmt, ...)
 {
@@ -192,7 +193,7 @@ int container_kill(const char *root, const char *id, int sig, bool all, herr_t *
         int rc;
         if (!strcmp(o.status, "stopped") && !all)
                 rc = herr_set(err, 0, "container '%s' is stopped: cannot signal it", id);
-        else if (all && o.st.cgroup)
+        else if (all && o.st.cgroup && !o.st.vm) /* VM mode: the monitor forwards */
                 rc = cg_signal_all(o.st.cgroup, sig, err);
         else if (!strcmp(o.status, "stopped"))
                 rc = 0;
@@ -225,6 +226,8 @@ static int destroy(struct opened *o, const char *root, const struct oci_config *
                 if (wait_gone(&o->st, 10000) < 0)
                         return herr_set(err, 0, "container '%s': init %d did not die", o->st.id, o->st.pid);
         }
+        if (o->st.vm)
+                vm_container_cleanup(o->dirfd);
         if (o->st.cgroup && cg_destroy(o->st.cgroup, err) < 0)
                 return -1;
         struct oci_config *cfg = NULL;

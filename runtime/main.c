@@ -16,9 +16,10 @@
 #include "container.h"
 #include "log.h"
 #include "selfexe.h"
+#include "vm_mode.h"
 
 static const struct command *(*const command_tables[])(void) = {
-        commands_lifecycle, commands_info, commands_exec, commands_dropin, commands_compare,
+        commands_lifecycle, commands_info, commands_exec, commands_dropin, commands_compare, commands_vm,
 };
 
 static const struct command *find_command(const char *name)
@@ -43,6 +44,7 @@ static void print_help(void)
                "  --log FILE          also write errors and warnings to FILE\n"
                "  --log-format F      text (default) or json\n"
                "  --debug             debug messages\n"
+               "  --vm                run containers in a KVM/QEMU microVM (husk check)\n"
                "  --systemd-cgroup    accepted; not supported yet (cgroupfs is used)\n"
                "  --version, -v       print the version\n"
                "  --help, -h          this help; `husk COMMAND --help` for a command\n");
@@ -65,6 +67,7 @@ static int parse_global(int argc, char **argv, struct cli *c, herr_t *err)
                 { "log", required_argument, NULL, 'l' },
                 { "log-format", required_argument, NULL, 'f' },
                 { "debug", no_argument, NULL, 'd' },
+                { "vm", no_argument, NULL, 'V' },
                 { "systemd-cgroup", no_argument, NULL, 's' },
                 { "rootless", required_argument, NULL, 'R' },
                 { "criu", required_argument, NULL, 'C' },
@@ -81,6 +84,7 @@ static int parse_global(int argc, char **argv, struct cli *c, herr_t *err)
                 case 'l': c->log_path = optarg; break;
                 case 'f': c->log_format = optarg; break;
                 case 'd': c->debug = true; break;
+                case 'V': c->vm = true; break;
                 case 's': c->systemd_cgroup = true; break;
                 case 'R': case 'C': break;
                 case 'v': print_version(); exit(0);
@@ -129,6 +133,7 @@ int main(int argc, char **argv)
         }
         if (c.systemd_cgroup)
                 log_msg(LOG_LEVEL_WARN, "--systemd-cgroup is not supported yet: using cgroupfs directly");
+        vm_mode_remember_exe();
         if (cmd->enters_container && selfexe_ensure_sealed(argv, &err) < 0) {
                 log_msg(LOG_LEVEL_ERROR, "%s", err.msg);
                 return EXIT_HUSK_ERROR;

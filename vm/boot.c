@@ -68,7 +68,7 @@ static int resolve_initrd(struct vm *vm, const struct vm_opts *o, herr_t *err)
         if (asprintf(&mods, "%s/lib/modules/%s", real, strrchr(real, '/') + 1) < 0 ||
             asprintf(&cache, "%s/initramfs", data_dir(o)) < 0)
                 return herr_set(err, ENOMEM, "initrd");
-        return vm_initramfs_get(agent, mods, cache, &vm->initrd, err);
+        return vm_initramfs_get_with(agent, o->guest_husk, mods, cache, &vm->initrd, err);
 }
 
 static int resolve_paths(struct vm *vm, const struct vm_opts *o, herr_t *err)

@@ -204,7 +204,7 @@ static int cpio_file(struct cpio *c, const char *name, const char *src, unsigned
         return 0;
 }
 
-static int write_cpio(FILE *f, const char *agent, char **mods, herr_t *err)
+static int write_cpio(FILE *f, const char *agent, const char *guest_husk, char **mods, herr_t *err)
 {
         static const char *const dirs[] = { "dev", "proc", "sys", "newroot", "etc",
                                             "etc/husk", "lib", "lib/modules", "tmp" };
@@ -215,6 +215,8 @@ static int write_cpio(FILE *f, const char *agent, char **mods, herr_t *err)
         if (cpio_entry(&c, "dev/console", S_IFCHR | 0600, NULL, 0, 5, 1) < 0)
                 return herr_sys(err, "initramfs: write dev/console");
         if (cpio_file(&c, "init", agent, 0755, err) < 0)
+                return -1;
+        if (guest_husk && cpio_file(&c, "husk", guest_husk, 0755, err) < 0)
                 return -1;
         _cleanup_free_ char *list = NULL;
         size_t llen = 0;
@@ -250,7 +252,7 @@ static int hash_file(EVP_MD_CTX *ctx, const char *path, herr_t *err)
         return 0;
 }
 
-static int inputs_hash(const char *agent, char **mods, char hex[65], herr_t *err)
+static int inputs_hash(const char *agent, const char *guest_husk, char **mods, char hex[65], herr_t *err)
 {
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         unsigned char md[32];
@@ -263,6 +265,11 @@ static int inputs_hash(const char *agent, char **mods, char hex[65], herr_t *err
         EVP_DigestUpdate(ctx, INITRAMFS_FORMAT, sizeof(INITRAMFS_FORMAT));
         if (hash_file(ctx, agent, err) < 0)
                 goto out;
+        if (guest_husk) {
+                EVP_DigestUpdate(ctx, "husk", 5);
+                if (hash_file(ctx, guest_husk, err) < 0)
+                        goto out;
+        }
         for (size_t i = 0; mods[i]; i++)
                 if (hash_file(ctx, mods[i], err) < 0)
                         goto out;
@@ -278,13 +285,19 @@ out:
 int vm_initramfs_get(const char *agent, const char *modules_dir, const char *cache_dir,
                      char **out_path, herr_t *err)
 {
+        return vm_initramfs_get_with(agent, NULL, modules_dir, cache_dir, out_path, err);
+}
+
+int vm_initramfs_get_with(const char *agent, const char *guest_husk, const char *modules_dir,
+                          const char *cache_dir, char **out_path, herr_t *err)
+{
         _cleanup_strv_ char **mods = NULL;
         _cleanup_free_ char *path = NULL, *tmp = NULL;
         char hex[65];
         if (access(agent, R_OK) < 0)
                 return herr_sys(err, "guest agent %s", agent);
         if (vm_modules_resolve(modules_dir, &mods, err) < 0 ||
-            inputs_hash(agent, mods, hex, err) < 0)
+            inputs_hash(agent, guest_husk, mods, hex, err) < 0)
                 return herr_prefix(err, "initramfs");
         if (asprintf(&path, "%s/initramfs-%s.cpio", cache_dir, hex) < 0 ||
             asprintf(&tmp, "%s.tmp.%d", path, getpid()) < 0)
@@ -298,7 +311,7 @@ int vm_initramfs_get(const char *agent, const char *modules_dir, const char *cac
         FILE *f = fopen(tmp, "we");
         if (!f)
                 return herr_sys(err, "initramfs %s", tmp);
-        int r = write_cpio(f, agent, mods, err);
+        int r = write_cpio(f, agent, guest_husk, mods, err);
         if (fclose(f) != 0 && r == 0)
                 r = herr_sys(err, "initramfs %s", tmp);
         if (r == 0 && rename(tmp, path) < 0)

@@ -91,9 +91,9 @@ static void add_cmdline(struct strv *s, const struct vm *vm, const struct vm_opt
         if (vm->accel == VM_ACCEL_TCG && khz)
                 snprintf(tsc, sizeof(tsc), " tsc_early_khz=%lu", khz);
         sv_add(s, "-append");
-        sv_add(s, "console=ttyS0 reboot=t panic=-1 quiet cryptomgr.notests%s husk.share=%s%s%s%s",
+        sv_add(s, "console=ttyS0 reboot=t panic=-1 quiet cryptomgr.notests%s husk.share=%s%s%s%s%s",
                tsc, vm->share == VM_SHARE_9P ? "9p" : vm->share == VM_SHARE_VIRTIOFS ? "virtiofs" : "none",
-               o->share_ro ? " husk.ro=1" : "", o->extra_cmdline ? " " : "",
+               o->share_ro ? " husk.ro=1" : "", o->guest_husk ? " husk.oci=1" : "", o->extra_cmdline ? " " : "",
                o->extra_cmdline ? o->extra_cmdline : "");
 }
 

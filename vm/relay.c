@@ -81,6 +81,8 @@ static int flush(struct relay *r, herr_t *err)
                         continue;
                 if (w < 0 && errno == EAGAIN)
                         return 0;
+                if (w < 0 && (errno == EPIPE || errno == ECONNRESET))
+                        return vm_gone(r->vm, "VM stopped before the process exited", err);
                 if (w < 0)
                         return herr_sys(err, "VM control channel: write");
                 memmove(r->out, r->out + w, r->out_len - (size_t)w);
@@ -134,10 +136,10 @@ static int pump_ctl(struct relay *r, herr_t *err)
         ssize_t n = read(vm->ctl_fd, vm->rbuf + vm->rlen, sizeof(vm->rbuf) - vm->rlen);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 return 0;
+        if (n == 0 || (n < 0 && errno == ECONNRESET)) /* QEMU gone, with or without a FIN */
+                return vm_gone(vm, "VM stopped before the process exited", err);
         if (n < 0)
                 return herr_sys(err, "VM control channel");
-        if (n == 0)
-                return vm_gone(vm, "VM stopped before the process exited", err);
         vm->rlen += (size_t)n;
         struct frame f;
         size_t used;

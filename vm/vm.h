@@ -37,6 +37,10 @@ struct vm_opts {
         unsigned boot_timeout_ms;  /* 0: 60 s until the agent's READY */
         const char *cgroup_procs;  /* cgroup.procs file to put QEMU in, or NULL */
         bool die_with_parent;      /* SIGKILL QEMU/virtiofsd when the caller dies */
+        const char *guest_husk;    /* a static husk put in the initramfs as /husk: the
+                                      agent stays in the initramfs (husk.oci=1) with the
+                                      share at /newroot and cgroup2 mounted, and the
+                                      process sets the container up; NULL: chroot */
 };
 
 #define HUSK_AGENT_DEFAULT "/usr/local/libexec/husk/husk-agent"
@@ -82,6 +86,9 @@ int vm_run(const struct vm_opts *o, const struct vm_process *p, int *exit_status
 int vm_initramfs_get(const char *agent, const char *modules_dir, const char *cache_dir,
                      char **out_path, herr_t *err);
 /* The module load order resolved from the .ko files' depends= (testable). */
+/* Same, with a static husk as /husk when guest_husk is not NULL. */
+int vm_initramfs_get_with(const char *agent, const char *guest_husk, const char *modules_dir,
+                          const char *cache_dir, char **out_path, herr_t *err);
 int vm_modules_resolve(const char *modules_dir, char ***out_paths, herr_t *err);
 
 /* Host TSC frequency in kHz (for tsc_early_khz=), 0 when unknown. */
