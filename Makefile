@@ -123,7 +123,7 @@ vm-agent: $(AGENT)
 # The guest half of VM mode: husk linked statically, /husk in the initramfs
 # (runtime/vm_guest.c); never sanitized.
 GUEST := build/vm/husk-guest
-STATIC_LIBS = $(shell pkg-config --static --libs $(PKGS) 2>/dev/null | sed 's/-lyajl /-lyajl_s /')
+STATIC_LIBS = $(shell pkg-config --static --libs $(PKGS) 2>/dev/null | sed 's/-lyajl /-lyajl_s /') -lm
 ifeq ($(SAN),1)
 $(GUEST): FORCE
 	$(Q)$(MAKE) --no-print-directory SAN=0 $(GUEST)

@@ -20,8 +20,8 @@ int ipam_release_locked(int dfd, const char *bridge, const char *id, bool *empty
 
 /* link.c: rtnetlink through libnl-route-3. */
 /* A connected NETLINK_ROUTE socket in the netns of pid (0: our own). */
-struct nl_sock *nl_open(pid_t pid, herr_t *err);
-void nl_close(struct nl_sock *sk);
+struct nl_sock *netlink_open(pid_t pid, herr_t *err);
+void netlink_close(struct nl_sock *sk);
 int link_up(struct nl_sock *sk, const char *name, herr_t *err);
 /* The bridge with gw/prefix on it, up; *made when it was created here. */
 int link_bridge_ensure(struct nl_sock *sk, const char *name, struct in_addr gw, int prefix, bool *made,

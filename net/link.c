@@ -24,7 +24,7 @@
                 herr_set((err), 0, "%s: %s", _w, nl_geterror(rc));                       \
         })
 
-struct nl_sock *nl_open(pid_t pid, herr_t *err)
+struct nl_sock *netlink_open(pid_t pid, herr_t *err)
 {
         int self = -1, target = -1;
         if (pid > 0) {
@@ -69,7 +69,7 @@ fail:
         return NULL;
 }
 
-void nl_close(struct nl_sock *sk)
+void netlink_close(struct nl_sock *sk)
 {
         if (sk)
                 nl_socket_free(sk);
@@ -136,11 +136,11 @@ int link_up(struct nl_sock *sk, const char *name, herr_t *err)
 
 int net_lo_up(herr_t *err)
 {
-        struct nl_sock *sk = nl_open(0, err);
+        struct nl_sock *sk = netlink_open(0, err);
         if (!sk)
                 return herr_prefix(err, "lo");
         int rc = link_up(sk, "lo", err);
-        nl_close(sk);
+        netlink_close(sk);
         return rc;
 }
 

@@ -453,7 +453,7 @@ int net_teardown(const char *root, const char *id, herr_t *err)
         char table[64], tag[64];
         table_name(r.bridge[0] ? r.bridge : NET_DEFAULT_BRIDGE, table, sizeof table);
         tag_of(&r, tag, sizeof tag);
-        struct nl_sock *sk = nl_open(0, err);
+        struct nl_sock *sk = netlink_open(0, err);
         if (!sk)
                 return herr_prefix(err, "network teardown of '%s'", id);
         /* The container's own objects first, without the lock (deleting
@@ -475,7 +475,7 @@ int net_teardown(const char *root, const char *id, herr_t *err)
         }
         int dfd = ipam_lock(root, err);
         if (dfd < 0) {
-                nl_close(sk);
+                netlink_close(sk);
                 return herr_prefix(err, "network teardown of '%s'", id);
         }
         bool empty = false;
@@ -496,7 +496,7 @@ int net_teardown(const char *root, const char *id, herr_t *err)
                 }
         }
         ipam_unlock(dfd);
-        nl_close(sk);
+        netlink_close(sk);
         if (rc == 0) {
                 char path[PATH_MAX];
                 record_path(root, id, path, sizeof path);
@@ -594,7 +594,7 @@ int net_setup(const struct net_opts *o, const char *root, const char *id, pid_t 
         if (o->mode != NET_MODE_BRIDGE)
                 return 0;
         struct record r = { 0 };
-        struct nl_sock *sk = nl_open(0, err);
+        struct nl_sock *sk = netlink_open(0, err);
         if (!sk)
                 return -1;
         struct nl_sock *csk = NULL;
@@ -606,7 +606,7 @@ int net_setup(const struct net_opts *o, const char *root, const char *id, pid_t 
         if (rc == 0)
                 rc = link_veth_create(sk, r.veth, r.bridge, "eth0", init_pid, err);
         if (rc == 0) {
-                csk = nl_open(init_pid, err);
+                csk = netlink_open(init_pid, err);
                 if (!csk)
                         rc = -1;
         }
@@ -633,8 +633,8 @@ int net_setup(const struct net_opts *o, const char *root, const char *id, pid_t 
                 rc = write_hosts(files_dir, hostname, as, err);
         if (rc == 0)
                 rc = write_resolv(files_dir, o, err);
-        nl_close(csk);
-        nl_close(sk);
+        netlink_close(csk);
+        netlink_close(sk);
         if (rc < 0) {
                 herr_t e2 = { 0 };
                 if (net_teardown(root, id, &e2) < 0)
@@ -649,7 +649,7 @@ int net_tap_create(const struct net_opts *o, const char *root, const char *id, s
 {
         memset(out, 0, sizeof *out);
         struct record r = { 0 };
-        struct nl_sock *sk = nl_open(0, err);
+        struct nl_sock *sk = netlink_open(0, err);
         if (!sk)
                 return -1;
         ifname_for("hkt", id, sk, r.tap, sizeof r.tap);
@@ -684,7 +684,7 @@ int net_tap_create(const struct net_opts *o, const char *root, const char *id, s
                 if (rc == 0)
                         rc = record_write(root, id, &r, a2, err);
         }
-        nl_close(sk);
+        netlink_close(sk);
         if (rc < 0) {
                 herr_t e2 = { 0 };
                 if (net_teardown(root, id, &e2) < 0)
