@@ -115,7 +115,8 @@ static int can_open(const char *path, int flags)
         if (fd < 0)
                 return 0;
         char c;
-        int ok = (flags & O_ACCMODE) != O_RDONLY || read(fd, &c, 1) >= 0;
+        /* Readable means data: a path masked with /dev/null reads nothing. */
+        int ok = (flags & O_ACCMODE) != O_RDONLY || read(fd, &c, 1) > 0;
         close(fd);
         return ok;
 }
