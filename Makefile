@@ -170,7 +170,8 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory unit integration clients
 
 demo: deps
-	$(Q)$(MAKE) --no-print-directory husk rootfs image-busybox
+	$(Q)$(MAKE) --no-print-directory husk rootfs image-busybox $(PROBE) $(AGENT) $(GUEST)
+	$(Q)sh vm/fetch-kernel.sh >/dev/null
 	$(Q)sh tests/fixtures/demo.sh $(CURDIR)/husk $(CURDIR)/build
 
 bench: deps
