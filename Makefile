@@ -16,8 +16,8 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # (common/lazycrypto.c), so neither is loaded on the container lifecycle path.
 # Tests and tools link the shared libraries (PKG_LIBS).
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-HUSK_LIBS  = $(shell pkg-config --libs $(filter-out libarchive libcrypto,$(PKGS)) 2>/dev/null) \
-             -Wl,-Bstatic -larchive -Wl,-Bdynamic -lz -l:libzstd.so.1
+HUSK_LIBS  = $(shell pkg-config --libs $(filter-out libarchive libcrypto libnl-3.0 libnl-route-3.0,$(PKGS)) 2>/dev/null) \
+             -Wl,-Bstatic -larchive -lnl-route-3 -lnl-3 -Wl,-Bdynamic -lz -l:libzstd.so.1 -lpthread
 
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing \
@@ -167,7 +167,14 @@ clients: husk rootfs
 # The README's test command: deps, build, every test.
 check: deps
 	$(Q)$(MAKE) --no-print-directory husk rootfs build/data/kernel/current/vmlinux
-	$(Q)$(MAKE) --no-print-directory unit integration clients
+	$(Q)$(MAKE) --no-print-directory unit integration clients readme-examples
+
+# The README's examples of `husk run --image`, each run and checked, in a
+# network namespace of their own (images get a bridge by default).
+.PHONY: readme-examples
+readme-examples: husk build/busybox-oci/index.json
+	$(Q)unshare -n sh -c 'ip link set lo up && HUSK=$(CURDIR)/husk BUSYBOX_OCI=$(CURDIR)/build/busybox-oci \
+		sh tests/frontdoor/readme_examples.sh'
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory husk rootfs image-busybox $(PROBE) $(AGENT) $(GUEST)
