@@ -2,10 +2,11 @@
 CC      ?= gcc
 PREFIX  ?= /usr/local
 SAN     ?= 0
+FAULTS  ?= 0
 V       ?= 0
 
 PKGS    := libseccomp libcap libnl-3.0 libnl-route-3.0 yajl libarchive libcrypto
-VARIANT := $(if $(filter 1,$(SAN)),san,release)
+VARIANT := $(if $(filter 1,$(SAN)),san,release)$(if $(filter 1,$(FAULTS)),-faults)
 B       := build/$(VARIANT)
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -17,6 +18,10 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing \
 ifeq ($(SAN),1)
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -U_FORTIFY_SOURCE
 LDFLAGS += -fsanitize=address,undefined
+endif
+# FAULTS=1: the fault-injection variant (runtime/fault.h), never installed.
+ifeq ($(FAULTS),1)
+CFLAGS  += -DHUSK_FAULTS
 endif
 HUSK_VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 GIT_COMMIT   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -104,6 +109,41 @@ vm-agent: $(AGENT)
 $(B)/vmrun: $(B)/tests/vm/vmrun.o $(B)/libhusk.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 vm-tools: $(AGENT) $(B)/vmrun
+
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c) over the library compiled with
+# clang; seeds in tests/fuzz/corpus/<harness>/, new inputs in build/fuzz/.
+# make fuzz FUZZ_SECONDS=N runs each harness N seconds (CI: 60).
+FUZZ_SECONDS ?= 10
+FUZZ_CC      ?= clang
+FUZZ_B       := build/fuzz
+FUZZ_CFLAGS  := -g -O1 -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer \
+                -fsanitize=fuzzer-no-link,address,undefined -DHUSK_VERSION='"fuzz"' -DHUSK_COMMIT='"fuzz"'
+FUZZ_NAMES   := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_LIBOBJS := $(LIB_SRCS:%.c=$(FUZZ_B)/obj/%.o)
+$(FUZZ_B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+$(FUZZ_B)/libhusk-fuzz.a: $(FUZZ_LIBOBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(FUZZ_B)/%: tests/fuzz/%.c $(FUZZ_B)/libhusk-fuzz.a
+	$(if $(Q),@echo "  FUZZ  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_B)/libhusk-fuzz.a $(PKG_LIBS)
+.PHONY: fuzz fuzz-build fuzz-regress
+fuzz-build: $(FUZZ_NAMES:%=$(FUZZ_B)/%)
+fuzz: fuzz-build
+	$(Q)set -e; for h in $(FUZZ_NAMES); do \
+		echo "fuzz: $$h for $(FUZZ_SECONDS) s"; mkdir -p $(FUZZ_B)/corpus/$$h; \
+		$(FUZZ_B)/$$h -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+			-artifact_prefix=$(FUZZ_B)/$$h- -print_final_stats=0 \
+			$(FUZZ_B)/corpus/$$h tests/fuzz/corpus/$$h 2>$(FUZZ_B)/$$h.log \
+			|| { tail -50 $(FUZZ_B)/$$h.log; exit 1; }; \
+	done
+# Every seed and every regression input (crashes found become seeds) once.
+fuzz-regress: fuzz-build
+	$(Q)set -e; for h in $(FUZZ_NAMES); do \
+		$(FUZZ_B)/$$h -runs=0 tests/fuzz/corpus/$$h 2>$(FUZZ_B)/$$h.regress.log \
+			|| { tail -50 $(FUZZ_B)/$$h.regress.log; exit 1; }; \
+	done
 
 deps:
 	$(Q)sh .ci/deps

@@ -29,6 +29,7 @@
 #include "init.h"
 #include "sync.h"
 #include "terminal.h"
+#include "fault.h"
 
 struct creation {
         const struct create_opts *o;
@@ -337,11 +338,13 @@ static int create_steps(struct creation *c, herr_t *err)
         }
         if (setup_cgroup(c, err) < 0)
                 return -1;
+        HUSK_FAULT_POINT("create.after-cgroup");
         c->start_fd = start_socket(c->dirfd, err);
         if (c->start_fd < 0)
                 return -1;
         if (spawn(c, err) < 0)
                 return -1;
+        HUSK_FAULT_POINT("create.after-spawn");
         if (sync_expect(c->sync_fd, SYNC_HOOKS, &m, "container init", err) < 0)
                 return -1;
         sync_msg_free(&m);
@@ -357,6 +360,7 @@ static int create_steps(struct creation *c, herr_t *err)
         sync_msg_free(&m);
         if (state_save(c->dirfd, c->st, err) < 0)
                 return -1;
+        HUSK_FAULT_POINT("create.after-state");
         if (c->o->pid_file && write_pid_file(c->o->pid_file, c->st->pid, err) < 0)
                 return -1;
         return 0;
@@ -401,6 +405,7 @@ int container_create(const struct create_opts *o, struct oci_config *cfg, struct
         c.dirfd = store_create(o->root, o->id, err);
         if (c.dirfd < 0)
                 return -1;
+        HUSK_FAULT_POINT("create.after-statedir");
         int rc = create_steps(&c, err);
         if (rc < 0)
                 undo(&c);

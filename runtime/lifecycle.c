@@ -20,6 +20,7 @@
 #include "../common/cleanup.h"
 #include "../common/fileutil.h"
 #include "../seccomp/seccomp.h"
+#include "fault.h"
 #include "hooks.h"
 #include "log.h"
 #include "sync.h"
@@ -116,6 +117,7 @@ static int start_steps(struct opened *o, struct oci_config *cfg, herr_t *err)
         _cleanup_close_ int conn = connect_start(o->dirfd, err);
         if (conn < 0)
                 return -1;
+        HUSK_FAULT_POINT("start.before-exec");
         if (sync_send_str(conn, SYNC_START, json) < 0)
                 return herr_sys(err, "container init");
         /* Only remove the socket once the init has it: from now on the
@@ -218,6 +220,7 @@ static int destroy(struct opened *o, const char *root, herr_t *err)
                 if (wait_gone(&o->st, 10000) < 0)
                         return herr_set(err, 0, "container '%s': init %d did not die", o->st.id, o->st.pid);
         }
+        HUSK_FAULT_POINT("delete.after-kill");
         if (o->st.cgroup && cg_destroy(o->st.cgroup, err) < 0)
                 return -1;
         struct oci_config *cfg = NULL;
