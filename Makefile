@@ -151,8 +151,17 @@ deps:
 unit: husk $(B)/unit-tests
 	$(Q)cd tests && ../$(B)/unit-tests --jobs 2
 
-integration: husk rootfs $(AGENT) $(B)/integration-tests
-	$(Q)HUSK=$(CURDIR)/husk HUSK_ROOTFS=$(CURDIR)/build/rootfs $(B)/integration-tests --jobs 2
+# The fault-injection variant of husk (FAULTS=1) for tests/integration/
+# test_faults.c and the race windows of test_cve.c.
+FAULTS_HUSK := build/$(VARIANT)-faults/husk
+.PHONY: husk-faults
+husk-faults:
+	$(Q)$(MAKE) --no-print-directory FAULTS=1 $(FAULTS_HUSK)
+
+# HUSK_LONG=1: the long variants (1,000 lifecycles, longer races).
+integration: husk rootfs $(AGENT) $(B)/integration-tests husk-faults
+	$(Q)HUSK=$(CURDIR)/husk HUSK_ROOTFS=$(CURDIR)/build/rootfs HUSK_FAULTS_BIN=$(CURDIR)/$(FAULTS_HUSK) \
+		$(B)/integration-tests --jobs 2
 
 # The README's test command: deps, build, every test.
 check: deps

@@ -295,6 +295,7 @@ static int spawn(struct creation *c, herr_t *err)
         while (waitpid(stage1, &status, 0) < 0 && errno == EINTR)
                 ;
         /* Sync point 1 of the init: stage 1 is gone, go on. */
+        HUSK_FAULT_POINT("create.before-init-continue");
         if (!rc && sync_send(c->sync_fd, SYNC_CONTINUE, NULL, 0, -1) < 0)
                 rc = herr_sys(err, "container init");
         return rc;

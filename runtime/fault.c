@@ -8,8 +8,22 @@
 #include <string.h>
 #include <unistd.h>
 
+/* HUSK_FAULT_DELAY=<point>:<ms> sleeps there instead: it widens a race
+ * window for the attack tests (tests/integration/test_cve.c). */
+static void delay_point(const char *name)
+{
+        const char *d = getenv("HUSK_FAULT_DELAY");
+        size_t n = strlen(name);
+        if (!d || strncmp(d, name, n) != 0 || d[n] != ':')
+                return;
+        long ms = strtol(d + n + 1, NULL, 10);
+        if (ms > 0 && ms <= 60000)
+                usleep((useconds_t)ms * 1000);
+}
+
 void husk_fault_point(const char *name)
 {
+        delay_point(name);
         const char *want = getenv("HUSK_FAULT");
         if (!want || strcmp(want, name) != 0)
                 return;

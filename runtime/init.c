@@ -37,6 +37,7 @@
 
 #include "../common/cleanup.h"
 #include "../seccomp/seccomp.h"
+#include "fault.h"
 #include "hooks.h"
 #include "process.h"
 #include "rootfs.h"
@@ -100,10 +101,18 @@ static __attribute__((noreturn)) void stage2_start(struct init_args *a, int conn
         if (c->hooks && hooks_run(&c->hooks->start_container, "startContainer", m.data ? m.data : "{}", &err) < 0)
                 fail(conn, &err);
         sync_msg_free(&m);
-        /* The process attributes need /proc/self writable by us. */
-        (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+        /* The process attributes need /proc/self writable by us, which in a
+         * user namespace means dumpable; only for as long as that takes: a
+         * dumpable init holding every capability can be ptraced by any
+         * process in the container (exec'd ones, a shared pid namespace). */
+        bool userns = oci_config_namespace(c, OCI_NS_USER) != NULL;
+        if (userns)
+                (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
         if (process_set_attrs(c->process, &err) < 0)
                 fail(conn, &err);
+        if (userns)
+                (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        HUSK_FAULT_POINT("init.after-attrs");
         /* seccomp as late as possible: after the identity switch when
          * no_new_privs is set or CAP_SYS_ADMIN is kept, else just before it
          * (loading without no_new_privs needs CAP_SYS_ADMIN). */
@@ -262,6 +271,11 @@ void init_stage1(struct init_args *a)
         if (a->cfg->linux_ && oci_config_namespace(a->cfg, OCI_NS_TIME) &&
             ns_write_time_offsets(a->cfg->linux_, &err) < 0)
                 fail(sock, &err);
+        /* Stage 2 is born non-dumpable: it appears in the container's pid
+         * namespace at once (a joined one may already hold processes), and
+         * must not be ptraced or have its /proc entries opened before it
+         * gets to its own prctl. */
+        (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         pid_t pid = fork();
         if (pid < 0)
                 herr_sys(&err, "fork the container init"), fail(sock, &err);
