@@ -255,6 +255,11 @@ void init_stage1(struct init_args *a)
         if (ns_plan_join(a->ns, &err) < 0)
                 fail(sock, &err);
         int flags = a->ns->new_flags;
+        /* A joined user namespace: become its root too (husk's uid 0 is
+         * unmapped there: files it creates would fail with EOVERFLOW). */
+        if (!(flags & CLONE_NEWUSER) && oci_config_namespace(a->cfg, OCI_NS_USER) &&
+            (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+                errno = 0;
         if (flags & CLONE_NEWUSER) {
                 if (unshare(CLONE_NEWUSER) < 0)
                         herr_sys(&err, "create the user namespace"), fail(sock, &err);

@@ -376,7 +376,7 @@ Test(cve, mount_destination_race_shared_volume_2021_30465, .timeout = 180)
  * the husk binary on the host must be unchanged. The attacker is root with
  * docker's usual capabilities but not CAP_SYS_PTRACE (which, without a user
  * namespace, opens every process of its pid namespace by design). */
-Test(cve, overwrite_runtime_and_ptrace_init_2019_5736, .timeout = 180)
+static void attack_init(bool userns)
 {
         hk_init(&h, true);
         char husk[400], before[80], after[80];
@@ -395,13 +395,26 @@ Test(cve, overwrite_runtime_and_ptrace_init_2019_5736, .timeout = 180)
         sha(husk, before);
         char log[400];
         snprintf(log, sizeof log, "%s/attacker.log", h.dir);
-        cr_assert_eq(hk_sh(NULL, "mkdir -p %s/out && touch %s", h.dir, log), 0);
+        cr_assert_eq(hk_sh(NULL, "mkdir -p %s/out %s/out && chmod 777 %s/out && touch %s", h.dir, h.rootfs, h.dir, log), 0);
         char mnt[600];
         snprintf(mnt, sizeof mnt,
                  ",{\"destination\":\"/out\",\"type\":\"bind\",\"source\":\"%s/out\",\"options\":[\"rbind\"]}",
                  h.dir);
+        /* In a user namespace the attacker holds every capability there,
+         * CAP_SYS_PTRACE included: only non-dumpability (the init's mm
+         * belongs to the host's user namespace) keeps it out. */
+        const char *maps = userns ? ",\"uidMappings\":[{\"containerID\":0,\"hostID\":200000,\"size\":65536}],"
+                                    "\"gidMappings\":[{\"containerID\":0,\"hostID\":200000,\"size\":65536}]"
+                                  : NULL;
+        const char *usercaps = "\"bounding\":[\"CAP_KILL\",\"CAP_DAC_OVERRIDE\",\"CAP_SYS_PTRACE\",\"CAP_SYS_ADMIN\"],"
+                               "\"effective\":[\"CAP_KILL\",\"CAP_DAC_OVERRIDE\",\"CAP_SYS_PTRACE\",\"CAP_SYS_ADMIN\"],"
+                               "\"permitted\":[\"CAP_KILL\",\"CAP_DAC_OVERRIDE\",\"CAP_SYS_PTRACE\",\"CAP_SYS_ADMIN\"]";
         hk_config(&h, &(struct hk_cfg){
-                .caps = "\"bounding\":[\"CAP_KILL\",\"CAP_DAC_OVERRIDE\",\"CAP_CHOWN\"],"
+                .no_sysfs = userns,
+                .ns = userns ? ",{\"type\":\"user\"}" : NULL,
+                .linux_extra = maps,
+                .caps = userns ? usercaps :
+                        "\"bounding\":[\"CAP_KILL\",\"CAP_DAC_OVERRIDE\",\"CAP_CHOWN\"],"
                         "\"effective\":[\"CAP_KILL\",\"CAP_DAC_OVERRIDE\",\"CAP_CHOWN\"],"
                         "\"permitted\":[\"CAP_KILL\",\"CAP_DAC_OVERRIDE\",\"CAP_CHOWN\"]",
                 .args = "\"sh\",\"-c\",\"echo up > /out/up; while :; do for d in /proc/[0-9]*; do "
@@ -414,7 +427,9 @@ Test(cve, overwrite_runtime_and_ptrace_init_2019_5736, .timeout = 180)
                         "done; done\"",
                 .mounts = mnt,
         });
-        cr_assert_eq(hk_run(&h, husk, NULL, "run --detach --bundle %s @attacker", h.bundle), 0);
+        char *ao = NULL;
+        cr_assert_eq(hk_run(&h, husk, &ao, "run --detach --bundle %s @attacker", h.bundle), 0, "%s", ao);
+        free(ao);
         char *st = NULL;
         cr_assert_eq(hk_run(&h, husk, &st, "state @attacker"), 0);
         const char *pp = strstr(st, "\"pid\"");
@@ -424,7 +439,12 @@ Test(cve, overwrite_runtime_and_ptrace_init_2019_5736, .timeout = 180)
         char ns[160];
         snprintf(ns, sizeof ns, ",{\"type\":\"pid\",\"path\":\"/proc/%d/ns/pid\"}", apid);
         /* the victims: same pid namespace (the first "pid" entry replaced) */
-        hk_config(&h, &(struct hk_cfg){ .args = "\"true\"" });
+        char userpath[128];
+        snprintf(userpath, sizeof userpath, ",{\"type\":\"user\",\"path\":\"/proc/%d/ns/user\"}", apid);
+        /* (the mappings repeated: husk needs them to chown its stdio) */
+        hk_config(&h, &(struct hk_cfg){ .args = "\"true\"", .no_sysfs = userns,
+                                        .caps = userns ? usercaps : NULL,
+                                        .ns = userns ? userpath : NULL, .linux_extra = maps });
         cr_assert_eq(hk_sh(NULL, "sed -i 's|{\"type\":\"pid\"}|{\"type\":\"pid\",\"path\":\"/proc/%d/ns/pid\"}|' "
                                  "%s/config.json", apid, h.bundle), 0);
         (void)ns;
@@ -452,4 +472,15 @@ Test(cve, overwrite_runtime_and_ptrace_init_2019_5736, .timeout = 180)
         free(l);
         sha(husk, after);
         cr_expect_str_eq(before, after, "the husk binary was modified");
+}
+
+Test(cve, overwrite_runtime_and_ptrace_init_2019_5736, .timeout = 180)
+{
+        attack_init(false);
+}
+
+/* The same with attacker and victims in one user namespace. */
+Test(cve, ptrace_init_from_user_namespace, .timeout = 180)
+{
+        attack_init(true);
 }

@@ -103,6 +103,7 @@ void hk_init(struct hk *h, bool copy_rootfs)
         snprintf(h->tag, sizeof h->tag, "hk%d", (int)getpid());
         snprintf(h->dir, sizeof h->dir, "/tmp/husk-hard.XXXXXX");
         cr_assert_not_null(mkdtemp(h->dir));
+        chmod(h->dir, 0755); /* a user namespace must reach the rootfs */
         snprintf(h->root, sizeof h->root, "%s/root", h->dir);
         snprintf(h->bundle, sizeof h->bundle, "%s/bundle", h->dir);
         cr_assert_eq(mkdir(h->bundle, 0755), 0);
@@ -147,14 +148,16 @@ void hk_config(struct hk *h, const struct hk_cfg *c)
                 "\"mounts\":["
                 "{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
                 "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
-                "\"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]},"
-                "{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\","
-                "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"ro\"]}%s],"
+                "\"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]}"
+                "%s%s],"
                 "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\"},"
                 "{\"type\":\"uts\"},{\"type\":\"mount\"}%s],"
                 "\"maskedPaths\":[%s],\"readonlyPaths\":[\"/proc/sys\"]%s}}\n",
                 c->user ? c->user : "\"uid\":0,\"gid\":0", c->args, c->cwd ? c->cwd : "/", c->caps ? c->caps : defcaps,
-                c->no_new_privs ? "true" : "false", h->rootfs, c->mounts ? c->mounts : "",
+                c->no_new_privs ? "true" : "false", h->rootfs,
+                c->no_sysfs ? "" : ",{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\","
+                                   "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"ro\"]}",
+                c->mounts ? c->mounts : "",
                 c->ns ? c->ns : "", c->masked ? c->masked : "\"/proc/kcore\"",
                 c->linux_extra ? c->linux_extra : "");
         cr_assert_eq(fclose(f), 0);

@@ -31,6 +31,7 @@ struct hk_cfg {
         const char *ns;      /* extra namespaces: ",{...}" */
         const char *linux_extra; /* ",\"key\":value" appended to linux */
         bool no_new_privs;
+        bool no_sysfs;       /* leave /sys out (a user namespace without netns) */
 };
 /* Write bundle/config.json (rootfs = h->rootfs). */
 void hk_config(struct hk *h, const struct hk_cfg *c);
