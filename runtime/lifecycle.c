@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "../cgroups/cgroups.h"
@@ -237,6 +238,30 @@ static int destroy(struct opened *o, const char *root, herr_t *err)
         return store_remove(root, o->st.id, err);
 }
 
+/* A create killed before state.json was written may have left its cgroup
+ * and init behind: config.json (saved before the cgroup is made) names the
+ * cgroup; destroy it (killing what is in it) if it is recorded as ours. */
+static int destroy_half_created(int dirfd, const char *id, herr_t *err)
+{
+        struct oci_config *cfg = NULL;
+        herr_t e2 = { 0 };
+        if (container_config(dirfd, &cfg, &e2) < 0)
+                return 0; /* killed before the config was saved: nothing else */
+        _cleanup_free_ char *cg = NULL;
+        int rc = 0;
+        if (cg_root() && cg_resolve_path(cfg->linux_ ? cfg->linux_->cgroups_path : NULL, id, &cg, &e2) == 0) {
+                char owner[256];
+                ssize_t n = getxattr(cg, "trusted.husk.owner", owner, sizeof owner - 1);
+                if (n >= 0) {
+                        owner[n] = '\0';
+                        if (!strcmp(owner, id))
+                                rc = cg_destroy(cg, err);
+                }
+        }
+        oci_config_free(cfg);
+        return rc;
+}
+
 int container_delete(const char *root, const char *id, bool force, herr_t *err)
 {
         struct opened o;
@@ -249,9 +274,10 @@ int container_delete(const char *root, const char *id, bool force, herr_t *err)
                 int fd = store_open(root, id, LOCK_EX, &e2);
                 if (fd < 0)
                         return -1;
-                close(fd);
                 herr_clear(err);
-                return store_remove(root, id, err);
+                int rc = destroy_half_created(fd, id, err);
+                close(fd);
+                return rc < 0 ? -1 : store_remove(root, id, err);
         }
         int rc;
         if (!force && strcmp(o.status, "stopped") != 0)

@@ -47,7 +47,7 @@ int hk_sh(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 
 /* Host bookkeeping counts compared before/after. */
 struct hk_counts {
-        int mounts;      /* lines of /proc/self/mountinfo */
+        int mounts;      /* host mounts naming the scratch dir or the tag */
         int fds_husk;    /* -1: not measured */
         int zombies;     /* zombie children of this process */
         int cgroups;     /* directories under <v2>/husk */
