@@ -165,7 +165,15 @@ integration: husk rootfs $(AGENT) $(B)/integration-tests husk-faults
 
 # The README's test command: deps, build, every test.
 check: deps
-	$(Q)$(MAKE) --no-print-directory unit integration
+	$(Q)$(MAKE) --no-print-directory unit integration hardening
+
+# Fuzz seeds and regressions (needs clang) and the leak check (valgrind).
+.PHONY: hardening valgrind
+hardening: $(if $(shell command -v $(FUZZ_CC) 2>/dev/null),fuzz-regress) valgrind
+# valgrind needs the unsanitized fault build; with SAN=1, ./husk adds LSan.
+valgrind: husk rootfs
+	$(Q)$(MAKE) --no-print-directory SAN=0 FAULTS=1 build/release-faults/husk
+	$(Q)sh tests/valgrind.sh build/release-faults/husk build/rootfs $(if $(filter 1,$(SAN)),husk)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory husk rootfs
@@ -191,6 +199,9 @@ clean:
 help:
 	@echo "make          build ./husk"
 	@echo "make check    install deps, build, run every test (SAN=1: ASan+UBSan)"
+	@echo "make fuzz     run each libFuzzer harness FUZZ_SECONDS (default 10; CI 60)"
+	@echo "make valgrind leak check of husk's own process (tests/valgrind.sh)"
+	@echo "HUSK_LONG=1   long load tests (1,000 lifecycles) in make integration"
 	@echo "make demo     install deps, build, run a container"
 	@echo "make bench    lifecycle benchmark against runc/crun"
 	@echo "make bench-seccomp  default seccomp profile build time"
