@@ -156,11 +156,13 @@ unit: husk $(B)/unit-tests
 FAULTS_HUSK := build/$(VARIANT)-faults/husk
 .PHONY: husk-faults
 husk-faults:
-	$(Q)$(MAKE) --no-print-directory FAULTS=1 $(FAULTS_HUSK)
+	$(Q)$(MAKE) --no-print-directory FAULTS=1 $(FAULTS_HUSK) build/$(VARIANT)-faults/husk-image
 
 # HUSK_LONG=1: the long variants (1,000 lifecycles, longer races).
-integration: husk rootfs $(AGENT) $(B)/integration-tests husk-faults
+integration: husk rootfs $(AGENT) $(B)/integration-tests husk-faults build/busybox-oci/index.json
 	$(Q)HUSK=$(CURDIR)/husk HUSK_ROOTFS=$(CURDIR)/build/rootfs HUSK_FAULTS_BIN=$(CURDIR)/$(FAULTS_HUSK) \
+		HUSK_IMAGE_FAULTS_BIN=$(CURDIR)/build/$(VARIANT)-faults/husk-image \
+		HUSK_OCI_LAYOUT=$(CURDIR)/build/busybox-oci \
 		$(B)/integration-tests --jobs 2
 
 # The README's test command: deps, build, every test.
