@@ -163,6 +163,7 @@ integration: husk rootfs $(AGENT) $(B)/integration-tests husk-faults build/busyb
 	$(Q)HUSK=$(CURDIR)/husk HUSK_ROOTFS=$(CURDIR)/build/rootfs HUSK_FAULTS_BIN=$(CURDIR)/$(FAULTS_HUSK) \
 		HUSK_IMAGE_FAULTS_BIN=$(CURDIR)/build/$(VARIANT)-faults/husk-image \
 		HUSK_OCI_LAYOUT=$(CURDIR)/build/busybox-oci \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan-criterion.supp \
 		$(B)/integration-tests --jobs 2
 
 # The README's test command: deps, build, every test.
