@@ -14,6 +14,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char storage[64];
 
+static void cleanup(void)
+{
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", storage);
+        (void)!system(cmd);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         herr_t err = { 0 };
@@ -37,6 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 snprintf(storage, sizeof storage, "/tmp/husk-fuzz-manifest.%d", (int)getpid());
                 if (store_init(storage, &err) < 0)
                         abort();
+                atexit(cleanup);
         }
         char *digest = NULL;
         if (blob_store_mem(storage, data, size, &digest, &err) == 0) {

@@ -51,9 +51,17 @@ static void check_sandbox(void)
         closedir(d);
 }
 
+static void cleanup(void)
+{
+        char cmd[160];
+        snprintf(cmd, sizeof cmd, "chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'", sandbox, sandbox);
+        (void)!system(cmd);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         if (!sandbox[0]) {
+                atexit(cleanup);
                 snprintf(sandbox, sizeof sandbox, "/tmp/husk-fuzz-tar.%d", (int)getpid());
                 snprintf(root, sizeof root, "%s/root", sandbox);
                 mkdir(sandbox, 0700);
