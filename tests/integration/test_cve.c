@@ -484,3 +484,31 @@ Test(cve, ptrace_init_from_user_namespace, .timeout = 180)
 {
         attack_init(true);
 }
+
+/* ------------------------------------------------------ CVE-2019-19921
+ * The image's /proc is a symlink into a volume mounted after /proc: the
+ * process attribute writes (oom_score_adj, LSM labels under /proc/self)
+ * would land in the volume's (host) files, bypassing the LSM. */
+Test(cve, proc_symlink_into_volume_2019_19921)
+{
+        hk_init(&h, true);
+        char vol[400];
+        snprintf(vol, sizeof vol, "%s/vol", h.dir);
+        cr_assert_eq(hk_sh(NULL, "mkdir -p %s/proc/self/attr && echo host > %s/proc/self/oom_score_adj && "
+                                 "echo host > %s/proc/self/attr/exec && cd %s && rm -rf proc && "
+                                 "mkdir -p vol/proc && ln -s /vol/proc proc",
+                           vol, vol, vol, h.rootfs), 0);
+        char mnt[600];
+        snprintf(mnt, sizeof mnt,
+                 ",{\"destination\":\"/vol\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\"]}", vol);
+        hk_config(&h, &(struct hk_cfg){ .args = "\"sh\",\"-c\",\"echo RAN\"", .mounts = mnt });
+        cr_assert_eq(hk_sh(NULL, "sed -i 's|\"cwd\":|\"oomScoreAdj\":500,\"cwd\":|' %s/config.json", h.bundle), 0);
+        char *out = NULL;
+        int rc = hk_run(&h, NULL, &out, "run --bundle %s @procvol", h.bundle);
+        cr_log_info("proc into a volume: rc %d: %s", rc, out);
+        free(out);
+        char *c = NULL;
+        hk_sh(&c, "cat %s/proc/self/oom_score_adj %s/proc/self/attr/exec", vol, vol);
+        cr_expect_str_eq(c, "host\nhost\n", "the volume's files were written: %s", c);
+        free(c);
+}
