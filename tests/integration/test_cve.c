@@ -77,9 +77,9 @@ Test(cve, cwd_leaked_fd_2024_21626)
 /* The same through an exec'd process (husk exec --cwd). */
 Test(cve, exec_cwd_leaked_fd_2024_21626)
 {
-        hk_init(&h, true);
-        if (!hk_has_command("exec"))
+        if (!hk_has_command("exec")) /* before hk_init: skipping skips .fini */
                 cr_skip_test("husk exec is not implemented yet");
+        hk_init(&h, true);
         char marker[400];
         snprintf(marker, sizeof marker, "%s/HK_HOST_MARKER", h.dir);
         cr_assert_eq(hk_sh(NULL, "touch %s", marker), 0);
@@ -171,9 +171,9 @@ Test(cve, non_root_exec_gets_no_caps_2022_29162)
 
 Test(cve, exec_no_inheritable_or_ambient_caps_2022_29162)
 {
-        hk_init(&h, false);
-        if (!hk_has_command("exec"))
+        if (!hk_has_command("exec")) /* before hk_init: skipping skips .fini */
                 cr_skip_test("husk exec is not implemented yet");
+        hk_init(&h, false);
         hk_config(&h, &(struct hk_cfg){ .args = "\"sleep\",\"60\"" });
         cr_assert_eq(hk_run(&h, NULL, NULL, "run --detach --bundle %s @exc", h.bundle), 0);
         char *out = NULL;
