@@ -2,10 +2,11 @@
 CC      ?= gcc
 PREFIX  ?= /usr/local
 SAN     ?= 0
+FAULTS  ?= 0
 V       ?= 0
 
 PKGS    := libseccomp libcap libnl-3.0 libnl-route-3.0 yajl libarchive libcrypto
-VARIANT := $(if $(filter 1,$(SAN)),san,release)
+VARIANT := $(if $(filter 1,$(SAN)),san,release)$(if $(filter 1,$(FAULTS)),-faults)
 B       := build/$(VARIANT)
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -25,6 +26,10 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fno-strict-aliasing \
 ifeq ($(SAN),1)
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -U_FORTIFY_SOURCE
 LDFLAGS += -fsanitize=address,undefined
+endif
+# FAULTS=1: the fault-injection variant (runtime/fault.h), never installed.
+ifeq ($(FAULTS),1)
+CFLAGS  += -DHUSK_FAULTS
 endif
 HUSK_VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 GIT_COMMIT   := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -141,6 +146,41 @@ $(B)/vmrun: $(B)/tests/vm/vmrun.o $(B)/libhusk.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 vm-tools: $(AGENT) $(B)/vmrun
 
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c) over the library compiled with
+# clang; seeds in tests/fuzz/corpus/<harness>/, new inputs in build/fuzz/.
+# make fuzz FUZZ_SECONDS=N runs each harness N seconds (CI: 60).
+FUZZ_SECONDS ?= 10
+FUZZ_CC      ?= clang
+FUZZ_B       := build/fuzz
+FUZZ_CFLAGS  := -g -O1 -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer \
+                -fsanitize=fuzzer-no-link,address,undefined -DHUSK_VERSION='"fuzz"' -DHUSK_COMMIT='"fuzz"'
+FUZZ_NAMES   := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_LIBOBJS := $(LIB_SRCS:%.c=$(FUZZ_B)/obj/%.o)
+$(FUZZ_B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+$(FUZZ_B)/libhusk-fuzz.a: $(FUZZ_LIBOBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(FUZZ_B)/%: tests/fuzz/%.c $(FUZZ_B)/libhusk-fuzz.a
+	$(if $(Q),@echo "  FUZZ  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_B)/libhusk-fuzz.a $(PKG_LIBS)
+.PHONY: fuzz fuzz-build fuzz-regress
+fuzz-build: $(FUZZ_NAMES:%=$(FUZZ_B)/%)
+fuzz: fuzz-build
+	$(Q)set -e; for h in $(FUZZ_NAMES); do \
+		echo "fuzz: $$h for $(FUZZ_SECONDS) s"; mkdir -p $(FUZZ_B)/corpus/$$h; \
+		$(FUZZ_B)/$$h -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+			-artifact_prefix=$(FUZZ_B)/$$h- -print_final_stats=0 \
+			$(FUZZ_B)/corpus/$$h tests/fuzz/corpus/$$h 2>$(FUZZ_B)/$$h.log \
+			|| { tail -50 $(FUZZ_B)/$$h.log; exit 1; }; \
+	done
+# Every seed and every regression input (crashes found become seeds) once.
+fuzz-regress: fuzz-build
+	$(Q)set -e; for h in $(FUZZ_NAMES); do \
+		$(FUZZ_B)/$$h -runs=0 tests/fuzz/corpus/$$h 2>$(FUZZ_B)/$$h.regress.log \
+			|| { tail -50 $(FUZZ_B)/$$h.regress.log; exit 1; }; \
+	done
+
 deps:
 	$(Q)sh .ci/deps
 
@@ -151,8 +191,20 @@ TEST_ENV := HUSK=$(CURDIR)/husk HUSK_ROOTFS=$(CURDIR)/build/rootfs HUSK_DATA_DIR
 unit: husk $(B)/unit-tests
 	$(Q)cd tests && $(TEST_ENV) ./run-suite.sh ../$(B)/unit-tests --jobs 2
 
-integration: husk rootfs build/busybox-oci/index.json $(AGENT) $(GUEST) $(B)/vmrun $(CGVM_BINS) $(B)/integration-tests
-	$(Q)$(TEST_ENV) tests/run-suite.sh $(B)/integration-tests --jobs 2
+# The fault-injection variant of husk (FAULTS=1) for tests/integration/
+# test_faults.c and the race windows of test_cve.c.
+FAULTS_HUSK := build/$(VARIANT)-faults/husk
+.PHONY: husk-faults
+husk-faults:
+	$(Q)$(MAKE) --no-print-directory FAULTS=1 $(FAULTS_HUSK) build/$(VARIANT)-faults/husk-image
+
+# HUSK_LONG=1: the long variants (1,000 lifecycles, longer races).
+integration: husk rootfs build/busybox-oci/index.json $(AGENT) $(GUEST) $(B)/vmrun $(CGVM_BINS) $(B)/integration-tests husk-faults
+	$(Q)$(TEST_ENV) HUSK_FAULTS_BIN=$(CURDIR)/$(FAULTS_HUSK) \
+		HUSK_IMAGE_FAULTS_BIN=$(CURDIR)/build/$(VARIANT)-faults/husk-image \
+		HUSK_OCI_LAYOUT=$(CURDIR)/build/busybox-oci \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan-criterion.supp \
+		tests/run-suite.sh $(B)/integration-tests --jobs 2
 
 build/data/kernel/current/vmlinux: vm/fetch-kernel.sh
 	$(Q)sh vm/fetch-kernel.sh $(CURDIR)/build/data
@@ -167,7 +219,7 @@ clients: husk rootfs
 # The README's test command: deps, build, every test.
 check: deps
 	$(Q)$(MAKE) --no-print-directory husk rootfs build/data/kernel/current/vmlinux
-	$(Q)$(MAKE) --no-print-directory unit integration clients readme-examples
+	$(Q)$(MAKE) --no-print-directory unit integration clients readme-examples hardening
 
 # The README's examples of `husk run --image`, each run and checked, in a
 # network namespace of their own (images get a bridge by default).
@@ -175,6 +227,14 @@ check: deps
 readme-examples: husk build/busybox-oci/index.json
 	$(Q)unshare -n sh -c 'ip link set lo up && HUSK=$(CURDIR)/husk BUSYBOX_OCI=$(CURDIR)/build/busybox-oci \
 		sh tests/frontdoor/readme_examples.sh'
+
+# Fuzz seeds and regressions (needs clang) and the leak check (valgrind).
+.PHONY: hardening valgrind
+hardening: $(if $(shell command -v $(FUZZ_CC) 2>/dev/null),fuzz-regress) valgrind
+# valgrind needs the unsanitized fault build; with SAN=1, ./husk adds LSan.
+valgrind: husk rootfs
+	$(Q)$(MAKE) --no-print-directory SAN=0 FAULTS=1 build/release-faults/husk
+	$(Q)sh tests/valgrind.sh build/release-faults/husk build/rootfs $(if $(filter 1,$(SAN)),husk)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory husk rootfs image-busybox $(PROBE) $(AGENT) $(GUEST)
@@ -208,6 +268,9 @@ clean:
 help:
 	@echo "make          build ./husk"
 	@echo "make check    install deps, build, run every test (SAN=1: ASan+UBSan)"
+	@echo "make fuzz     run each libFuzzer harness FUZZ_SECONDS (default 10; CI 60)"
+	@echo "make valgrind leak check of husk's own process (tests/valgrind.sh)"
+	@echo "HUSK_LONG=1   long load tests (1,000 lifecycles) in make integration"
 	@echo "make demo     install deps, build, run a container"
 	@echo "make bench    lifecycle benchmark against runc/crun"
 	@echo "make bench-seccomp  default seccomp profile build time"

@@ -10,6 +10,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/fileutil.h"
+#include "../runtime/fault.h"
 #include "internal.h"
 
 #include <linux/openat2.h>
@@ -54,9 +55,11 @@ int import_manifest_blobs(const char *storage, const char *src_dir, const struct
                                 MAX_JSON_BLOB);
         if (store_from_src(storage, src_dir, &m->config, opts, err) < 0)
                 return -1;
-        for (size_t i = 0; i < m->n_layers; i++)
+        for (size_t i = 0; i < m->n_layers; i++) {
                 if (store_from_src(storage, src_dir, &m->layers[i], opts, err) < 0)
                         return -1;
+                HUSK_FAULT_POINT("image.after-blob");
+        }
         bool devs = opts && opts->allow_devices;
         _cleanup_strv_ char **diff_ids = NULL;
         if (config_diff_ids(storage, m->config.digest, m->n_layers, &diff_ids, err) < 0)

@@ -73,7 +73,18 @@ static yajl_val parse(const char *json, size_t len, const char *what, herr_t *er
                 herr_plain(err, EFBIG, "%s: larger than %u bytes", what, MAX_JSON_BLOB);
                 return NULL;
         }
-        yajl_val v = yajl_tree_parse(json, ebuf, sizeof ebuf);
+        /* yajl wants a C string: never read past json + len (and an
+         * embedded NUL cannot hide the rest of a verified blob). */
+        if (memchr(json, '\0', len)) {
+                herr_plain(err, EINVAL, "%s: invalid JSON: NUL byte", what);
+                return NULL;
+        }
+        _cleanup_free_ char *buf = strndup(json, len);
+        if (!buf) {
+                herr_plain(err, ENOMEM, "%s", what);
+                return NULL;
+        }
+        yajl_val v = yajl_tree_parse(buf, ebuf, sizeof ebuf);
         if (!v || !YAJL_IS_OBJECT(v)) {
                 herr_plain(err, EINVAL, "%s: invalid JSON%s%s", what, ebuf[0] ? ": " : "", ebuf);
                 if (v)

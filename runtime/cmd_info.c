@@ -158,7 +158,7 @@ static int cmd_list(struct cli *c, int argc, char **argv, herr_t *err)
         size_t n;
         if (collect(c->root, &rows, &n, err) < 0)
                 return EXIT_HUSK_ERROR;
-        if (n)
+        if (n) /* qsort(NULL, 0) is undefined (UBSan) */
                 qsort(rows, n, sizeof *rows, cmp_rows);
         if (quiet) {
                 for (size_t i = 0; i < n; i++)

@@ -32,6 +32,7 @@
 #include "sync.h"
 #include "terminal.h"
 #include "vm_mode.h"
+#include "fault.h"
 
 struct creation {
         const struct create_opts *o;
@@ -302,6 +303,7 @@ static int spawn(struct creation *c, herr_t *err)
         while (waitpid(stage1, &status, 0) < 0 && errno == EINTR)
                 ;
         /* Sync point 1 of the init: stage 1 is gone, go on. */
+        HUSK_FAULT_POINT("create.before-init-continue");
         if (!rc && sync_send(c->sync_fd, SYNC_CONTINUE, NULL, 0, -1) < 0)
                 rc = herr_sys(err, "container init");
         return rc;
@@ -362,6 +364,7 @@ static int create_steps(struct creation *c, herr_t *err)
         }
         if (setup_cgroup(c, err) < 0)
                 return -1;
+        HUSK_FAULT_POINT("create.after-cgroup");
         c->start_fd = start_socket(c->dirfd, err);
         if (c->start_fd < 0)
                 return -1;
@@ -369,6 +372,7 @@ static int create_steps(struct creation *c, herr_t *err)
                 return -1;
         if (spawn(c, err) < 0)
                 return -1;
+        HUSK_FAULT_POINT("create.after-spawn");
         /* Without runtime-namespace hooks the init need not wait for us
          * at sync point 3: its CONTINUE is queued right away. */
         bool queued = !has_create_hooks(c->cfg);
@@ -391,6 +395,7 @@ static int create_steps(struct creation *c, herr_t *err)
         sync_msg_free(&m);
         if (state_save(c->dirfd, c->st, err) < 0)
                 return -1;
+        HUSK_FAULT_POINT("create.after-state");
         if (c->o->pid_file && write_pid_file(c->o->pid_file, c->st->pid, err) < 0)
                 return -1;
         return 0;
@@ -440,6 +445,7 @@ int container_create(const struct create_opts *o, struct oci_config *cfg, struct
         c.dirfd = store_create(o->root, o->id, err);
         if (c.dirfd < 0)
                 return -1;
+        HUSK_FAULT_POINT("create.after-statedir");
         int rc = create_steps(&c, err);
         if (rc < 0)
                 undo(&c);

@@ -39,6 +39,7 @@
 #include "../common/cleanup.h"
 #include "../net/net.h" /* net */
 #include "../seccomp/seccomp.h"
+#include "fault.h"
 #include "hooks.h"
 #include "process.h"
 #include "rootfs.h"
@@ -148,7 +149,6 @@ static __attribute__((noreturn)) void stage2_start(struct init_args *a, int conn
                 free(state);
         }
         sync_msg_free(&m);
-        (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
         /* seccomp as late as possible: after the identity switch when
          * no_new_privs is set or CAP_SYS_ADMIN is kept, else just before it
          * (loading without no_new_privs needs CAP_SYS_ADMIN). */
@@ -216,10 +216,17 @@ static __attribute__((noreturn)) void stage2(struct init_args *a)
          * LSM labels, personality) are inherited across exec: apply them here
          * so a bad one fails create, not start (as runc). /proc is still the
          * host's; /proc/self must be writable by us for a moment. */
-        (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+        /* In a user namespace that means dumpable, only for as long as it
+         * takes: a dumpable init holding every capability can be ptraced by
+         * processes of the container (exec'd ones, a shared pid namespace). */
+        bool userns = oci_config_namespace(c, OCI_NS_USER) != NULL;
+        if (userns)
+                (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
         if (process_set_attrs(c->process, &err) < 0 || set_personality(c, &err) < 0)
                 fail(sock, &err);
-        (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        if (userns)
+                (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        HUSK_FAULT_POINT("init.after-attrs");
 
         if (sync_send(sock, SYNC_HOOKS, NULL, 0, -1) < 0)
                 _exit(1);
@@ -305,6 +312,11 @@ void init_stage1(struct init_args *a)
         if (ns_plan_join(a->ns, &err) < 0)
                 fail(sock, &err);
         int flags = a->ns->new_flags;
+        /* A joined user namespace: become its root too (husk's uid 0 is
+         * unmapped there: files it creates would fail with EOVERFLOW). */
+        if (!(flags & CLONE_NEWUSER) && oci_config_namespace(a->cfg, OCI_NS_USER) &&
+            (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+                errno = 0;
         if (flags & CLONE_NEWUSER) {
                 if (unshare(CLONE_NEWUSER) < 0)
                         herr_sys(&err, "create the user namespace"), fail(sock, &err);
@@ -323,6 +335,11 @@ void init_stage1(struct init_args *a)
         if (a->cfg->linux_ && oci_config_namespace(a->cfg, OCI_NS_TIME) &&
             ns_write_time_offsets(a->cfg->linux_, &err) < 0)
                 fail(sock, &err);
+        /* Stage 2 is born non-dumpable: it appears in the container's pid
+         * namespace at once (a joined one may already hold processes), and
+         * must not be ptraced or have its /proc entries opened before it
+         * gets to its own prctl. */
+        (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         pid_t pid = fork();
         if (pid < 0)
                 herr_sys(&err, "fork the container init"), fail(sock, &err);

@@ -14,12 +14,14 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "../cgroups/cgroups.h"
 #include "../common/cleanup.h"
 #include "../common/fileutil.h"
 #include "../seccomp/seccomp.h"
+#include "fault.h"
 #include "hooks.h"
 #include "image_run.h"
 #include "network.h" /* net */
@@ -119,6 +121,7 @@ static int start_steps(struct opened *o, const struct oci_config *cfg, herr_t *e
         _cleanup_close_ int conn = connect_start(o->dirfd, err);
         if (conn < 0)
                 return -1;
+        HUSK_FAULT_POINT("start.before-exec");
         if (sync_send_str(conn, SYNC_START, json) < 0)
                 return herr_sys(err, "container init");
         /* Only remove the socket once the init has it: from now on the
@@ -226,6 +229,7 @@ static int destroy(struct opened *o, const char *root, const struct oci_config *
                 if (wait_gone(&o->st, 10000) < 0)
                         return herr_set(err, 0, "container '%s': init %d did not die", o->st.id, o->st.pid);
         }
+        HUSK_FAULT_POINT("delete.after-kill");
         if (o->st.vm)
                 vm_container_cleanup(o->dirfd);
         if (o->st.cgroup && cg_destroy(o->st.cgroup, err) < 0)
@@ -248,6 +252,30 @@ static int destroy(struct opened *o, const char *root, const struct oci_config *
         return store_remove(root, o->st.id, err);
 }
 
+/* A create killed before state.json was written may have left its cgroup
+ * and init behind: config.json (saved before the cgroup is made) names the
+ * cgroup; destroy it (killing what is in it) if it is recorded as ours. */
+static int destroy_half_created(int dirfd, const char *id, herr_t *err)
+{
+        struct oci_config *cfg = NULL;
+        herr_t e2 = { 0 };
+        if (container_config(dirfd, &cfg, &e2) < 0)
+                return 0; /* killed before the config was saved: nothing else */
+        _cleanup_free_ char *cg = NULL;
+        int rc = 0;
+        if (cg_root() && cg_resolve_path(cfg->linux_ ? cfg->linux_->cgroups_path : NULL, id, &cg, &e2) == 0) {
+                char owner[256];
+                ssize_t n = getxattr(cg, "trusted.husk.owner", owner, sizeof owner - 1);
+                if (n >= 0) {
+                        owner[n] = '\0';
+                        if (!strcmp(owner, id))
+                                rc = cg_destroy(cg, err);
+                }
+        }
+        oci_config_free(cfg);
+        return rc;
+}
+
 int container_delete(const char *root, const char *id, bool force, herr_t *err)
 {
         return container_delete_cfg(root, id, force, NULL, err);
@@ -266,10 +294,11 @@ int container_delete_cfg(const char *root, const char *id, bool force, const str
                 int fd = store_open(root, id, LOCK_EX, &e2);
                 if (fd < 0)
                         return -1;
-                close(fd);
                 herr_clear(err);
                 network_teardown(root, id); /* net */
-                return store_remove(root, id, err);
+                int rc = destroy_half_created(fd, id, err);
+                close(fd);
+                return rc < 0 ? -1 : store_remove(root, id, err);
         }
         int rc;
         if (!force && strcmp(o.status, "stopped") != 0)
