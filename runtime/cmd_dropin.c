@@ -476,6 +476,7 @@ static int cmd_update(struct cli *c, int argc, char **argv, herr_t *err)
         int rc = EXIT_HUSK_ERROR;
         struct cg_plan plans[2] = { { 0 }, { 0 } };
         struct opened ct = { .dirfd = -1 };
+        _cleanup_free_ char *offered = NULL;
         for (int i = 0; i < 2; i++) {
                 if (!srcs[i])
                         continue;
@@ -507,7 +508,6 @@ static int cmd_update(struct cli *c, int argc, char **argv, herr_t *err)
                 goto out;
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/cgroup.controllers", ct.st.cgroup);
-        _cleanup_free_ char *offered = NULL;
         size_t olen;
         if (read_file(path, 65536, &offered, &olen, err) < 0)
                 goto out;
