@@ -24,36 +24,6 @@
 #include "container.h"
 #include "exec.h"
 
-struct opened {
-        int dirfd;
-        struct container_state st;
-        const char *status;
-};
-
-static int open_ct(const char *root, const char *id, int lock, struct opened *o, herr_t *err)
-{
-        memset(o, 0, sizeof *o);
-        if (state_check_id(id, err) < 0)
-                return -1;
-        o->dirfd = store_open(root, id, lock, err);
-        if (o->dirfd < 0)
-                return -1;
-        if (state_load(o->dirfd, &o->st, err) < 0) {
-                close(o->dirfd);
-                o->dirfd = -1;
-                return herr_prefix(err, "container '%s' is being created or its state is damaged", id);
-        }
-        o->status = state_status(o->dirfd, &o->st);
-        return 0;
-}
-
-static void close_ct(struct opened *o)
-{
-        if (o->dirfd >= 0)
-                close(o->dirfd);
-        container_state_free(&o->st);
-}
-
 static int need_cgroup(struct opened *o, const char *cmd, herr_t *err)
 {
         if (!o->st.cgroup)
@@ -232,7 +202,7 @@ static int cmd_ps(struct cli *c, int argc, char **argv, herr_t *err)
         if (strcmp(format, "table") && strcmp(format, "json"))
                 return herr_set(err, 0, "ps --format '%s': expected table or json", format), EXIT_HUSK_ERROR;
         struct opened ct;
-        if (open_ct(c->root, id, LOCK_SH, &ct, err) < 0)
+        if (container_open(c->root, id, LOCK_SH, &ct, err) < 0)
                 return EXIT_HUSK_ERROR;
         int rc = EXIT_HUSK_ERROR;
         pid_t *pids = NULL;
@@ -266,7 +236,7 @@ static int cmd_ps(struct cli *c, int argc, char **argv, herr_t *err)
         }
 out:
         free(pids);
-        close_ct(&ct);
+        container_close(&ct);
         return rc;
 }
 
@@ -278,7 +248,7 @@ static int freeze(struct cli *c, int argc, char **argv, bool frozen, herr_t *err
         if (no_opts(argv[0], argc, argv, err) < 0 || one_id(argv[0], argc, argv, &id, err) < 0)
                 return EXIT_HUSK_ERROR;
         struct opened ct;
-        if (open_ct(c->root, id, LOCK_EX, &ct, err) < 0)
+        if (container_open(c->root, id, LOCK_EX, &ct, err) < 0)
                 return EXIT_HUSK_ERROR;
         int rc = EXIT_HUSK_ERROR;
         const char *want = frozen ? "running" : "paused";
@@ -286,7 +256,7 @@ static int freeze(struct cli *c, int argc, char **argv, bool frozen, herr_t *err
                 herr_set(err, 0, "container '%s' is %s, not %s: cannot %s it", id, ct.status, want, argv[0]);
         else if (need_cgroup(&ct, argv[0], err) == 0 && cg_freeze(ct.st.cgroup, frozen, err) == 0)
                 rc = 0;
-        close_ct(&ct);
+        container_close(&ct);
         return rc;
 }
 
@@ -498,7 +468,7 @@ static int cmd_update(struct cli *c, int argc, char **argv, herr_t *err)
                         goto out;
                 }
         }
-        if (open_ct(c->root, id, LOCK_EX, &ct, err) < 0)
+        if (container_open(c->root, id, LOCK_EX, &ct, err) < 0)
                 goto out;
         if (!strcmp(ct.status, "stopped")) {
                 herr_set(err, 0, "container '%s' is stopped: cannot update it", id);
@@ -527,7 +497,7 @@ out:
                 cg_plan_free(&plans[i]);
                 oci_config_free(docs[i]);
         }
-        close_ct(&ct);
+        container_close(&ct);
         return rc;
 }
 
@@ -685,7 +655,7 @@ static int cmd_events(struct cli *c, int argc, char **argv, herr_t *err)
         if (one_id("events", argc, argv, &id, err) < 0)
                 return EXIT_HUSK_ERROR;
         struct opened ct;
-        if (open_ct(c->root, id, LOCK_SH, &ct, err) < 0)
+        if (container_open(c->root, id, LOCK_SH, &ct, err) < 0)
                 return EXIT_HUSK_ERROR;
         int rc = EXIT_HUSK_ERROR;
         char *cg = ct.st.cgroup ? strdup(ct.st.cgroup) : NULL;
@@ -739,7 +709,7 @@ static int cmd_events(struct cli *c, int argc, char **argv, herr_t *err)
         }
 out:
         free(cg);
-        close_ct(&ct);
+        container_close(&ct);
         return rc;
 }
 

@@ -41,18 +41,6 @@ static const struct option create_opts[] = {
         { NULL, 0, NULL, 0 },
 };
 
-/* Reserve the preserved fd numbers so none of husk's own fds lands there. */
-static void reserve_fds(int n)
-{
-        for (int fd = 3; fd < 3 + n; fd++)
-                if (fcntl(fd, F_GETFD) < 0) {
-                        int nf = open("/dev/null", O_RDWR);
-                        if (nf >= 0 && nf != fd) {
-                                dup2(nf, fd);
-                                close(nf);
-                        }
-                }
-}
 
 static int listen_fds(void)
 {

@@ -29,10 +29,31 @@ struct create_opts {
         const struct net_opts *net; /* net: --net/-p, NULL: the config as is */
 };
 
+/* An existing container, its directory locked (LOCK_SH or LOCK_EX), its
+ * record loaded and its status derived. */
+struct opened {
+        int dirfd;
+        struct container_state st;
+        const char *status;
+};
+int container_open(const char *root, const char *id, int lock, struct opened *o, herr_t *err);
+void container_close(struct opened *o);
+
 /* create: everything up to the user's program; on return the container is
  * "created" and its init waits for start. On failure nothing is left. */
 int container_create(const struct create_opts *o, struct oci_config *cfg,
                      struct container_state *st, herr_t *err);
+
+/* create_record.c: the state record of a new container (id, bundle,
+ * rootfs, owner, command, annotations, ...), the copy of its config.json
+ * in its state directory, the pid file. */
+int container_record(struct container_state *st, const struct create_opts *o, const struct oci_config *cfg,
+                     herr_t *err);
+int container_save_config(int dirfd, const struct create_opts *o, herr_t *err);
+int write_pid_file(const char *path, pid_t pid, herr_t *err);
+/* Reserve fd numbers 3 .. 3+n-1 (the preserved fds) so none of husk's own
+ * fds lands there. */
+void reserve_fds(int n);
 
 /* The checks of create_checks.c: a config that would change the host or
  * could only fail half-way is refused before anything is made. */

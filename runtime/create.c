@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,93 +60,6 @@ static int start_socket(int dirfd, herr_t *err)
                 return herr_set(err, e, "start socket");
         }
         return fd;
-}
-
-static char *now_rfc3339(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        struct tm tm;
-        gmtime_r(&ts.tv_sec, &tm);
-        char buf[64], *out = NULL;
-        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-        if (asprintf(&out, "%s.%09ldZ", buf, ts.tv_nsec) < 0)
-                return NULL;
-        return out;
-}
-
-static char *join_args(const struct oci_process *p)
-{
-        size_t len = 1;
-        for (size_t i = 0; i < p->n_args; i++)
-                len += strlen(p->args[i]) + 1;
-        char *s = calloc(1, len);
-        for (size_t i = 0; s && i < p->n_args; i++) {
-                if (i)
-                        strcat(s, " ");
-                strcat(s, p->args[i]);
-        }
-        return s;
-}
-
-static int fill_state(struct creation *c, herr_t *err)
-{
-        struct container_state *st = c->st;
-        const struct oci_config *cfg = c->cfg;
-        st->id = strdup(c->o->id);
-        st->bundle = strdup(c->o->bundle);
-        st->created = now_rfc3339();
-        struct passwd *pw = getpwuid(geteuid());
-        st->owner = strdup(pw ? pw->pw_name : "root");
-        st->command = join_args(cfg->process);
-        st->image = c->o->image ? strdup(c->o->image) : NULL;
-        st->storage = c->o->storage ? strdup(c->o->storage) : NULL;
-        if (cfg->n_annotations) {
-                st->annotations = calloc(cfg->n_annotations, sizeof *st->annotations);
-                if (!st->annotations)
-                        return herr_set(err, ENOMEM, "state");
-                for (size_t i = 0; i < cfg->n_annotations; i++) {
-                        st->annotations[i].key = strdup(cfg->annotations[i].key);
-                        st->annotations[i].value = strdup(cfg->annotations[i].value);
-                        st->n_annotations++;
-                }
-        }
-        if (!st->id || !st->bundle || !st->created || !st->owner || !st->command)
-                return herr_set(err, ENOMEM, "state");
-        return 0;
-}
-
-static int resolve_rootfs(struct creation *c, herr_t *err)
-{
-        const char *p = c->cfg->root->path;
-        char *abs = NULL;
-        if (p[0] == '/')
-                abs = realpath(p, NULL);
-        else {
-                char tmp[PATH_MAX];
-                snprintf(tmp, sizeof tmp, "%s/%s", c->o->bundle, p);
-                abs = realpath(tmp, NULL);
-        }
-        if (!abs)
-                return herr_sys(err, "root.path %s", p);
-        struct stat sb;
-        if (stat(abs, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
-                free(abs);
-                return herr_set(err, ENOTDIR, "root.path %s", p);
-        }
-        c->st->rootfs = abs;
-        return 0;
-}
-
-static int save_config(struct creation *c, herr_t *err)
-{
-        int fd = openat(c->dirfd, "config.json", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return herr_sys(err, "state: config.json");
-        int rc = write_all(fd, c->o->config_json, c->o->config_len);
-        int e = errno;
-        close(fd);
-        return rc < 0 ? herr_set(err, e, "state: config.json") : 0;
 }
 
 /* The device filter: the config's rules, then the default devices, then
@@ -213,6 +125,23 @@ static int state_json(struct creation *c, const char *status, char **out, herr_t
 
 /* prestart and createRuntime, in the runtime namespace, then hand the
  * state to the init for createContainer. */
+/* The init is gone (a send failed): the error it sent before it exited,
+ * if any, says why. */
+static int init_died(struct creation *c, herr_t *err)
+{
+        int e = errno;
+        struct sync_msg m;
+        while (sync_recv(c->sync_fd, &m) == 0) {
+                bool is_error = m.type == SYNC_ERROR;
+                if (is_error)
+                        herr_set(err, 0, "%s", m.data ? m.data : "container init failed");
+                sync_msg_free(&m);
+                if (is_error)
+                        return -1;
+        }
+        return herr_set(err, e, "container init");
+}
+
 static int run_create_hooks(struct creation *c, herr_t *err)
 {
         _cleanup_free_ char *json = NULL;
@@ -223,7 +152,7 @@ static int run_create_hooks(struct creation *c, herr_t *err)
                   hooks_run(&h->create_runtime, "createRuntime", json, err) < 0))
                 return -1;
         if (sync_send_str(c->sync_fd, SYNC_CONTINUE, json) < 0)
-                return herr_sys(err, "container init");
+                return init_died(c, err);
         return 0;
 }
 
@@ -320,15 +249,6 @@ static void kill_init(struct creation *c)
         (void)waitpid(c->st->pid, NULL, WNOHANG);
 }
 
-static int write_pid_file(const char *path, pid_t pid, herr_t *err)
-{
-        char buf[32];
-        int n = snprintf(buf, sizeof buf, "%d", (int)pid);
-        if (write_file_atomic(path, buf, (size_t)n, 0644, err) < 0)
-                return herr_prefix(err, "--pid-file");
-        return 0;
-}
-
 /* Compile linux.seccomp here, where <--root> is reachable (the init loads
  * it after pivot_root); the cache makes it cheap after the first time. */
 static int prepare_seccomp(struct creation *c, herr_t *err)
@@ -347,13 +267,13 @@ static int prepare_seccomp(struct creation *c, herr_t *err)
 static int create_steps(struct creation *c, herr_t *err)
 {
         struct sync_msg m;
-        if (fill_state(c, err) < 0 || resolve_rootfs(c, err) < 0)
+        if (container_record(c->st, c->o, c->cfg, err) < 0)
                 return -1;
         if (network_prepare(c->o->net, c->cfg, c->o->root, c->o->id, err) < 0) /* net */
                 return -1;
         if (ns_plan_open(c->cfg, &c->ns, err) < 0)
                 return -1;
-        if (save_config(c, err) < 0)
+        if (container_save_config(c->dirfd, c->o, err) < 0)
                 return -1;
         if (c->cfg->process->terminal && c->console_fd < 0) {
                 if (!c->o->console_socket)

@@ -44,6 +44,7 @@
 #include "process.h"
 #include "state.h"
 #include "sync.h"
+#include "supervise.h"
 #include "terminal.h"
 
 int json_one_object(const char *json, size_t len, const char *what, herr_t *err)
@@ -236,79 +237,9 @@ static __attribute__((noreturn)) void child1(struct child *c)
         _exit(0);
 }
 
-static int wait_status(int status)
-{
-        if (WIFEXITED(status))
-                return WEXITSTATUS(status);
-        if (WIFSIGNALED(status))
-                return 128 + WTERMSIG(status);
-        return 255;
-}
 
-static int supervise(pid_t pid, int sfd, struct relay *tty)
-{
-        int status = 0;
-        bool master_open = tty != NULL;
-        for (;;) {
-                int st;
-                pid_t r;
-                bool done = false;
-                while ((r = waitpid(-1, &st, WNOHANG)) > 0)
-                        if (r == pid) {
-                                status = st;
-                                done = true;
-                        }
-                if (done)
-                        break;
-                struct pollfd pf = { .fd = sfd, .events = POLLIN };
-                if (master_open) {
-                        if (relay_pump(tty, 20) == 1)
-                                master_open = false;
-                        if (poll(&pf, 1, 0) <= 0)
-                                continue;
-                } else if (poll(&pf, 1, -1) <= 0) {
-                        continue;
-                }
-                struct signalfd_siginfo si;
-                while (read(sfd, &si, sizeof si) == sizeof si) {
-                        int sig = (int)si.ssi_signo;
-                        if (sig == SIGCHLD)
-                                continue;
-                        if (sig == SIGWINCH && tty) {
-                                relay_resize(tty);
-                                continue;
-                        }
-                        kill(pid, sig);
-                }
-        }
-        while (master_open && relay_pump(tty, 0) == 0) {
-                struct pollfd pf = { .fd = tty->master, .events = POLLIN };
-                if (poll(&pf, 1, 0) <= 0)
-                        break;
-        }
-        return wait_status(status);
-}
 
-static int write_pid_file(const char *path, pid_t pid, herr_t *err)
-{
-        char buf[32];
-        int n = snprintf(buf, sizeof buf, "%d", (int)pid);
-        if (write_file_atomic(path, buf, (size_t)n, 0644, err) < 0)
-                return herr_prefix(err, "--pid-file");
-        return 0;
-}
 
-static void reserve_fds(int n)
-{
-        for (int fd = 3; fd < 3 + n; fd++)
-                if (fcntl(fd, F_GETFD) < 0) {
-                        int nf = open("/dev/null", O_RDWR);
-                        if (nf >= 0 && nf != fd) {
-                                dup2(nf, fd);
-                                close(nf);
-                        }
-                }
-}
 
 static int send_listener(const struct container_state *st, const struct oci_config *cfg, int fd, pid_t pid,
                          herr_t *err)
@@ -470,7 +401,7 @@ int container_exec(const struct exec_opts *o, struct oci_process *p, herr_t *err
         struct relay r;
         if (master >= 0)
                 relay_begin(&r, master, err);
-        rc = supervise(c2, sfd, master >= 0 ? &r : NULL);
+        rc = supervise(c2, sfd, -1, NULL, master >= 0 ? &r : NULL);
         if (master >= 0)
                 relay_end(&r);
         herr_clear(err);

@@ -71,13 +71,8 @@ static int connect_start(int dirfd, herr_t *err)
         return fd;
 }
 
-struct opened {
-        int dirfd;
-        struct container_state st;
-        const char *status;
-};
 
-static int open_container(const char *root, const char *id, int lock, struct opened *o, herr_t *err)
+int container_open(const char *root, const char *id, int lock, struct opened *o, herr_t *err)
 {
         memset(o, 0, sizeof *o);
         o->dirfd = store_open(root, id, lock, err);
@@ -92,7 +87,7 @@ static int open_container(const char *root, const char *id, int lock, struct ope
         return 0;
 }
 
-static void close_container(struct opened *o)
+void container_close(struct opened *o)
 {
         if (o->dirfd >= 0)
                 close(o->dirfd);
@@ -163,7 +158,7 @@ int container_start(const char *root, const char *id, herr_t *err)
 int container_start_cfg(const char *root, const char *id, const struct oci_config *parsed, herr_t *err)
 {
         struct opened o;
-        if (open_container(root, id, LOCK_EX, &o, err) < 0)
+        if (container_open(root, id, LOCK_EX, &o, err) < 0)
                 return -1;
         int rc = -1;
         struct oci_config *cfg = NULL;
@@ -172,7 +167,7 @@ int container_start_cfg(const char *root, const char *id, const struct oci_confi
         else if (parsed || container_config(o.dirfd, &cfg, err) == 0)
                 rc = start_steps(&o, parsed ? parsed : cfg, err);
         oci_config_free(cfg);
-        close_container(&o);
+        container_close(&o);
         return rc;
 }
 
@@ -191,7 +186,7 @@ static int signal_init(const struct container_state *st, int sig, herr_t *err)
 int container_kill(const char *root, const char *id, int sig, bool all, herr_t *err)
 {
         struct opened o;
-        if (open_container(root, id, LOCK_SH, &o, err) < 0)
+        if (container_open(root, id, LOCK_SH, &o, err) < 0)
                 return -1;
         int rc;
         if (!strcmp(o.status, "stopped") && !all)
@@ -202,7 +197,7 @@ int container_kill(const char *root, const char *id, int sig, bool all, herr_t *
                 rc = 0;
         else
                 rc = signal_init(&o.st, sig, err);
-        close_container(&o);
+        container_close(&o);
         return rc;
 }
 
@@ -285,7 +280,7 @@ int container_delete_cfg(const char *root, const char *id, bool force, const str
                          herr_t *err)
 {
         struct opened o;
-        if (open_container(root, id, LOCK_EX, &o, err) < 0) {
+        if (container_open(root, id, LOCK_EX, &o, err) < 0) {
                 /* A state directory without state.json is a create that
                  * died half-way: --force removes it. */
                 if (!force)
@@ -305,6 +300,6 @@ int container_delete_cfg(const char *root, const char *id, bool force, const str
                 rc = herr_set(err, 0, "container '%s' is %s: stop it first or use --force", id, o.status);
         else
                 rc = destroy(&o, root, parsed, err);
-        close_container(&o);
+        container_close(&o);
         return rc;
 }

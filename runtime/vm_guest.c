@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "container.h"
+#include "supervise.h"
 #include "terminal.h"
 #include "vm_mode.h"
 
@@ -29,55 +30,7 @@
 
 static size_t dropped_from, dropped_total;
 
-static int wait_status(int status)
-{
-        if (WIFEXITED(status))
-                return WEXITSTATUS(status);
-        if (WIFSIGNALED(status))
-                return 128 + WTERMSIG(status);
-        return 255;
-}
 
-/* Reap children (we are the subreaper) until pid is gone; forward signals;
- * pump the terminal. */
-static int supervise(pid_t pid, int sfd, struct relay *tty)
-{
-        bool master_open = tty != NULL;
-        for (;;) {
-                int st;
-                pid_t r;
-                while ((r = waitpid(-1, &st, WNOHANG)) > 0)
-                        if (r == pid)
-                                goto done;
-                struct pollfd p = { .fd = sfd, .events = POLLIN };
-                if (master_open) {
-                        if (relay_pump(tty, 20) == 1)
-                                master_open = false;
-                        if (poll(&p, 1, 0) <= 0)
-                                continue;
-                } else if (poll(&p, 1, -1) <= 0) {
-                        continue;
-                }
-                struct signalfd_siginfo si;
-                while (read(sfd, &si, sizeof si) == sizeof si) {
-                        if (si.ssi_signo == SIGCHLD)
-                                continue;
-                        if (si.ssi_signo == SIGWINCH && tty) {
-                                relay_resize(tty);
-                                continue;
-                        }
-                        kill(pid, (int)si.ssi_signo);
-                }
-                continue;
-done:
-                while (master_open && relay_pump(tty, 0) == 0) {
-                        struct pollfd m = { .fd = tty->master, .events = POLLIN };
-                        if (poll(&m, 1, 0) <= 0)
-                                break;
-                }
-                return wait_status(st);
-        }
-}
 
 static bool is_bind(const struct oci_mount *m)
 {
@@ -131,10 +84,7 @@ static int guest_run(const char *id, char *json, herr_t *err)
         };
         struct container_state st = { 0 };
         int pair[2] = { -1, -1 }, master = -1, rc = -1;
-        sigset_t all;
-        sigfillset(&all);
-        sigprocmask(SIG_BLOCK, &all, NULL);
-        int sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+        int sfd = block_signals(NULL);
         if (sfd < 0 || prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
                 herr_sys(err, "vm-guest: signalfd/subreaper");
                 goto out;
@@ -155,7 +105,7 @@ static int guest_run(const char *id, char *json, herr_t *err)
         struct relay r;
         if (master >= 0)
                 relay_begin(&r, master, err);
-        rc = supervise(st.pid, sfd, master >= 0 ? &r : NULL);
+        rc = supervise(st.pid, sfd, -1, NULL, master >= 0 ? &r : NULL);
         if (master >= 0)
                 relay_end(&r);
 out:

@@ -21,7 +21,6 @@
 #include <malloc.h>
 #include <poll.h>
 #include <pty.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -583,59 +582,6 @@ struct vcreate {
         pid_t pid;
 };
 
-static char *now_rfc3339(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        struct tm tm;
-        gmtime_r(&ts.tv_sec, &tm);
-        char buf[64], *out = NULL;
-        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-        if (asprintf(&out, "%s.%09ldZ", buf, ts.tv_nsec) < 0)
-                return NULL;
-        return out;
-}
-
-static int fill_state(struct vcreate *c, herr_t *err)
-{
-        struct container_state *st = c->st;
-        const struct oci_config *cfg = c->cfg;
-        st->vm = true;
-        st->id = strdup(c->o->id);
-        st->bundle = strdup(c->o->bundle);
-        st->created = now_rfc3339();
-        struct passwd *pw = getpwuid(geteuid());
-        st->owner = strdup(pw ? pw->pw_name : "root");
-        st->command = join(cfg->process->args, cfg->process->n_args);
-        st->image = c->o->image ? strdup(c->o->image) : NULL;
-        st->annotations = cfg->n_annotations ? calloc(cfg->n_annotations, sizeof(*st->annotations)) : NULL;
-        for (size_t i = 0; st->annotations && i < cfg->n_annotations; i++) {
-                st->annotations[i].key = strdup(cfg->annotations[i].key);
-                st->annotations[i].value = strdup(cfg->annotations[i].value);
-                st->n_annotations++;
-        }
-        const char *p = cfg->root->path;
-        char tmp[PATH_MAX];
-        snprintf(tmp, sizeof(tmp), "%s/%s", c->o->bundle, p);
-        st->rootfs = realpath(p[0] == '/' ? p : tmp, NULL);
-        if (!st->rootfs)
-                return herr_sys(err, "root.path %s", p);
-        if (!st->id || !st->bundle || !st->created || !st->owner || !st->command ||
-            (cfg->n_annotations && !st->annotations))
-                return herr_set(err, ENOMEM, "state");
-        return 0;
-}
-
-static int save_config(struct vcreate *c, herr_t *err)
-{
-        int fd = openat(c->dirfd, "config.json", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return herr_sys(err, "state: config.json");
-        int rc = write_all(fd, c->o->config_json, c->o->config_len);
-        int e = errno;
-        close(fd);
-        return rc < 0 ? herr_set(err, e, "state: config.json") : 0;
-}
 
 static int start_socket(int dirfd, herr_t *err)
 {
@@ -752,18 +698,12 @@ static int spawn_monitor(struct vcreate *c, herr_t *err)
         return herr_set(err, 0, "VM monitor died during boot");
 }
 
-static int write_pid_file(const char *path, pid_t pid, herr_t *err)
-{
-        char buf[32];
-        int n = snprintf(buf, sizeof buf, "%d", (int)pid);
-        if (write_file_atomic(path, buf, (size_t)n, 0644, err) < 0)
-                return herr_prefix(err, "--pid-file");
-        return 0;
-}
-
 static int create_steps(struct vcreate *c, herr_t *err)
 {
-        if (fill_state(c, err) < 0 || save_config(c, err) < 0 || open_terminal(c, err) < 0 ||
+        if (container_record(c->st, c->o, c->cfg, err) < 0)
+                return -1;
+        c->st->vm = true; /* also when the config or an annotation asked */
+        if (container_save_config(c->dirfd, c->o, err) < 0 || open_terminal(c, err) < 0 ||
             setup_cgroup(c, err) < 0)
                 return -1;
         c->start_fd = start_socket(c->dirfd, err);
