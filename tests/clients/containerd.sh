@@ -40,6 +40,11 @@ cleanup() {
         rm -rf "$T"
         [ -n "$MADE_S" ] && rmdir /run/containerd/s 2>/dev/null
         [ -n "$MADE_RUN_CTRD" ] && rmdir /run/containerd/fifo /run/containerd 2>/dev/null
+        # The cgroup containerd made for the test's namespace (empty now).
+        for cg in /sys/fs/cgroup/unified/$NS /sys/fs/cgroup/$NS; do
+                [ -d "$cg" ] && rmdir "$cg" 2>/dev/null
+        done
+        return 0
 }
 trap cleanup EXIT
 
