@@ -54,6 +54,9 @@ int write_pid_file(const char *path, pid_t pid, herr_t *err);
 /* Reserve fd numbers 3 .. 3+n-1 (the preserved fds) so none of husk's own
  * fds lands there. */
 void reserve_fds(int n);
+/* The listening start socket (<dirfd>/start.sock) the init, or the VM
+ * monitor, waits on until `husk start`. */
+int container_start_socket(int dirfd, herr_t *err);
 
 /* The checks of create_checks.c: a config that would change the host or
  * could only fail half-way is refused before anything is made. */

@@ -47,20 +47,6 @@ struct creation {
         struct seccomp_prog seccomp;
 };
 
-static int start_socket(int dirfd, herr_t *err)
-{
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return herr_sys(err, "start socket");
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/" STATE_START_SOCK, dirfd);
-        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 4) < 0) {
-                int e = errno;
-                close(fd);
-                return herr_set(err, e, "start socket");
-        }
-        return fd;
-}
 
 /* The device filter: the config's rules, then the default devices, then
  * the nodes of linux.devices (later rules win). */
@@ -285,7 +271,7 @@ static int create_steps(struct creation *c, herr_t *err)
         if (setup_cgroup(c, err) < 0)
                 return -1;
         HUSK_FAULT_POINT("create.after-cgroup");
-        c->start_fd = start_socket(c->dirfd, err);
+        c->start_fd = container_start_socket(c->dirfd, err);
         if (c->start_fd < 0)
                 return -1;
         if (prepare_seccomp(c, err) < 0)

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -133,4 +135,19 @@ void reserve_fds(int n)
                                 close(nf);
                         }
                 }
+}
+
+int container_start_socket(int dirfd, herr_t *err)
+{
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return herr_sys(err, "start socket");
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/" STATE_START_SOCK, dirfd);
+        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 4) < 0) {
+                int e = errno;
+                close(fd);
+                return herr_set(err, e, "start socket");
+        }
+        return fd;
 }

@@ -583,20 +583,6 @@ struct vcreate {
 };
 
 
-static int start_socket(int dirfd, herr_t *err)
-{
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return herr_sys(err, "start socket");
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/" STATE_START_SOCK, dirfd);
-        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 4) < 0) {
-                int e = errno;
-                close(fd);
-                return herr_set(err, e, "start socket");
-        }
-        return fd;
-}
 
 /* process.terminal: a raw host pty whose master goes to the console
  * socket; the guest's own pty does the line discipline. */
@@ -706,7 +692,7 @@ static int create_steps(struct vcreate *c, herr_t *err)
         if (container_save_config(c->dirfd, c->o, err) < 0 || open_terminal(c, err) < 0 ||
             setup_cgroup(c, err) < 0)
                 return -1;
-        c->start_fd = start_socket(c->dirfd, err);
+        c->start_fd = container_start_socket(c->dirfd, err);
         if (c->start_fd < 0 || spawn_monitor(c, err) < 0)
                 return -1;
         c->st->pid = c->pid;
