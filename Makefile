@@ -199,7 +199,7 @@ husk-faults:
 	$(Q)$(MAKE) --no-print-directory FAULTS=1 $(FAULTS_HUSK) build/$(VARIANT)-faults/husk-image
 
 # HUSK_LONG=1: the long variants (1,000 lifecycles, longer races).
-integration: husk rootfs build/busybox-oci/index.json $(AGENT) $(GUEST) $(B)/vmrun $(CGVM_BINS) $(B)/integration-tests husk-faults
+integration: husk rootfs $(PROBE) build/busybox-oci/index.json $(AGENT) $(GUEST) $(B)/vmrun $(CGVM_BINS) $(B)/integration-tests husk-faults
 	$(Q)$(TEST_ENV) HUSK_FAULTS_BIN=$(CURDIR)/$(FAULTS_HUSK) \
 		HUSK_IMAGE_FAULTS_BIN=$(CURDIR)/build/$(VARIANT)-faults/husk-image \
 		HUSK_OCI_LAYOUT=$(CURDIR)/build/busybox-oci \
