@@ -383,7 +383,10 @@ int container_exec(const struct exec_opts *o, struct oci_process *p, herr_t *err
                                 ;
                 goto out;
         }
-        if (c2 <= 0) {
+        siginfo_t si = { 0 };
+        if (c2 <= 0 || (!o->detach && waitid(P_PID, (id_t)c2, &si, WEXITED | WNOHANG | WNOWAIT) < 0)) {
+                /* Not our child (we are its subreaper once C1 is gone):
+                 * waiting for it would never end. */
                 herr_set(err, 0, "exec into container '%s': the helper process died", o->id);
                 goto out;
         }

@@ -8,6 +8,11 @@
 
 #include "../common/fileutil.h"
 
+/* Header and payload go out in one sendmsg: on a unix stream socket a
+ * message that fits one socket buffer is then queued whole, so two
+ * processes writing to the same socket (exec's C1 reporting C2's pid while
+ * C2 reports an error) never interleave their bytes. A longer message
+ * (only husk itself sends those, alone) is finished with write_all. */
 int sync_send(int sock, uint8_t type, const void *data, size_t len, int fd)
 {
         if (len > SYNC_MAX_PAYLOAD) {
@@ -18,9 +23,9 @@ int sync_send(int sock, uint8_t type, const void *data, size_t len, int fd)
         uint32_t l = (uint32_t)len;
         hdr[0] = type;
         memcpy(hdr + 1, &l, 4);
-        struct iovec iov = { hdr, sizeof hdr };
+        struct iovec iov[2] = { { hdr, sizeof hdr }, { (void *)data, len } };
         char cbuf[CMSG_SPACE(sizeof(int))];
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
         if (fd >= 0) {
                 memset(cbuf, 0, sizeof cbuf);
                 mh.msg_control = cbuf;
@@ -35,12 +40,13 @@ int sync_send(int sock, uint8_t type, const void *data, size_t len, int fd)
         do
                 n = sendmsg(sock, &mh, MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);
-        if (n != (ssize_t)sizeof hdr) {
+        if (n < (ssize_t)sizeof hdr) {
                 if (n >= 0)
                         errno = EIO;
                 return -1;
         }
-        if (len && write_all(sock, data, len) < 0)
+        size_t sent = (size_t)n - sizeof hdr;
+        if (sent < len && write_all(sock, (const char *)data + sent, len - sent) < 0)
                 return -1;
         return 0;
 }
