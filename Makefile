@@ -169,7 +169,7 @@ fuzz-build: $(FUZZ_NAMES:%=$(FUZZ_B)/%)
 fuzz: fuzz-build
 	$(Q)set -e; for h in $(FUZZ_NAMES); do \
 		echo "fuzz: $$h for $(FUZZ_SECONDS) s"; mkdir -p $(FUZZ_B)/corpus/$$h; \
-		$(FUZZ_B)/$$h -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(FUZZ_B)/$$h -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
 			-artifact_prefix=$(FUZZ_B)/$$h- -print_final_stats=0 \
 			$(FUZZ_B)/corpus/$$h tests/fuzz/corpus/$$h 2>$(FUZZ_B)/$$h.log \
 			|| { tail -50 $(FUZZ_B)/$$h.log; exit 1; }; \
@@ -177,7 +177,7 @@ fuzz: fuzz-build
 # Every seed and every regression input (crashes found become seeds) once.
 fuzz-regress: fuzz-build
 	$(Q)set -e; for h in $(FUZZ_NAMES); do \
-		$(FUZZ_B)/$$h -runs=0 tests/fuzz/corpus/$$h 2>$(FUZZ_B)/$$h.regress.log \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(FUZZ_B)/$$h -runs=0 tests/fuzz/corpus/$$h 2>$(FUZZ_B)/$$h.regress.log \
 			|| { tail -50 $(FUZZ_B)/$$h.regress.log; exit 1; }; \
 	done
 
@@ -203,7 +203,7 @@ integration: husk rootfs $(PROBE) build/busybox-oci/index.json $(AGENT) $(GUEST)
 	$(Q)$(TEST_ENV) HUSK_FAULTS_BIN=$(CURDIR)/$(FAULTS_HUSK) \
 		HUSK_IMAGE_FAULTS_BIN=$(CURDIR)/build/$(VARIANT)-faults/husk-image \
 		HUSK_OCI_LAYOUT=$(CURDIR)/build/busybox-oci \
-		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan-criterion.supp \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		tests/run-suite.sh $(B)/integration-tests --jobs 2
 
 build/data/kernel/current/vmlinux: vm/fetch-kernel.sh
