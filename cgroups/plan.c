@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/cpulist.h"
 #include "../common/cleanup.h"
 #include "internal.h"
 #include "../common/fileutil.h"
@@ -120,29 +121,6 @@ static int plan_memory(struct cg_plan *p, const struct oci_memory *m, herr_t *er
 /* --------------------------------------------------------------- cpu */
 
 /* "0-3,7": numbers and ascending ranges separated by single commas. */
-static bool valid_cpu_list(const char *s)
-{
-        for (const char *c = s;;) {
-                char *end;
-                if (*c < '0' || *c > '9')
-                        return false;
-                unsigned long a = strtoul(c, &end, 10), b = a;
-                if (*end == '-') {
-                        c = end + 1;
-                        if (*c < '0' || *c > '9')
-                                return false;
-                        b = strtoul(c, &end, 10);
-                }
-                if (b < a || b > 65535)
-                        return false;
-                if (*end == '\0')
-                        return true;
-                if (*end != ',')
-                        return false;
-                c = end + 1;
-        }
-}
-
 static int plan_cpu_max(struct cg_plan *p, const struct oci_cpu *c, herr_t *err)
 {
         uint64_t period = 100000;
@@ -190,13 +168,13 @@ static int plan_cpu(struct cg_plan *p, const struct oci_cpu *c, herr_t *err)
                         return -1;
         }
         if (c->cpus && *c->cpus) {
-                if (!valid_cpu_list(c->cpus))
+                if (cpulist_parse(c->cpus, NULL) < 0)
                         return cg_fail(err, EINVAL, R "cpu.cpus: '%s' is not a list like 0-3,7", c->cpus);
                 if (add(p, err, 0, R "cpu.cpus", "cpuset.cpus", "%s", c->cpus) < 0)
                         return -1;
         }
         if (c->mems && *c->mems) {
-                if (!valid_cpu_list(c->mems))
+                if (cpulist_parse(c->mems, NULL) < 0)
                         return cg_fail(err, EINVAL, R "cpu.mems: '%s' is not a list like 0-3,7", c->mems);
                 if (add(p, err, 0, R "cpu.mems", "cpuset.mems", "%s", c->mems) < 0)
                         return -1;

@@ -36,6 +36,7 @@
 
 #include "../cgroups/cgroups.h"
 #include "../common/cleanup.h"
+#include "../common/cpulist.h"
 #include "../common/fileutil.h"
 #include "../namespaces/namespaces.h"
 #include "../seccomp/seccomp.h"
@@ -95,6 +96,7 @@ struct child {
         int rootfd;
         int sock;
         int console;
+        const cpu_set_t *final_cpus; /* execCPUAffinity.final, or NULL */
 };
 
 static __attribute__((noreturn)) void child_fail(int sock, herr_t *err)
@@ -182,6 +184,8 @@ static __attribute__((noreturn)) void child2(struct child *c)
         }
         if (c->console >= 0)
                 close(c->console);
+        if (c->final_cpus && sched_setaffinity(0, sizeof *c->final_cpus, c->final_cpus) < 0)
+                herr_sys(&err, "process.execCPUAffinity.final"), child_fail(c->sock, &err);
         (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
         if (process_set_attrs(p, &err) < 0)
                 child_fail(c->sock, &err);
@@ -240,6 +244,33 @@ static __attribute__((noreturn)) void child1(struct child *c)
 
 
 
+
+/* process.execCPUAffinity (of the exec'd process, else of the container's
+ * process, as runc does): initial pins husk exec itself before the helper
+ * is cloned into the container's cgroup, final is set by C2 after it. */
+static int exec_affinity(const struct oci_process *p, const struct oci_config *cfg, cpu_set_t *final,
+                         bool *has_final, herr_t *err)
+{
+        const struct oci_cpu_affinity *a = p->exec_cpu_affinity;
+        if (!a && cfg->process)
+                a = cfg->process->exec_cpu_affinity;
+        *has_final = false;
+        if (!a)
+                return 0;
+        if (a->initial && *a->initial) {
+                cpu_set_t initial;
+                if (cpulist_parse(a->initial, &initial) < 0)
+                        return herr_sys(err, "process.execCPUAffinity.initial '%s'", a->initial);
+                if (sched_setaffinity(0, sizeof initial, &initial) < 0)
+                        return herr_sys(err, "process.execCPUAffinity.initial '%s'", a->initial);
+        }
+        if (a->final && *a->final) {
+                if (cpulist_parse(a->final, final) < 0)
+                        return herr_sys(err, "process.execCPUAffinity.final '%s'", a->final);
+                *has_final = true;
+        }
+        return 0;
+}
 
 static int send_listener(const struct container_state *st, const struct oci_config *cfg, int fd, pid_t pid,
                          herr_t *err)
@@ -313,6 +344,12 @@ int container_exec(const struct exec_opts *o, struct oci_process *p, herr_t *err
                 herr_prefix(err, "--console-socket %s", o->console_socket);
                 goto out;
         }
+        cpu_set_t final_cpus;
+        bool has_final;
+        if (exec_affinity(p, cfg, &final_cpus, &has_final, err) < 0) {
+                herr_prefix(err, "exec into container '%s'", o->id);
+                goto out;
+        }
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0) {
                 herr_sys(err, "socketpair");
                 goto out;
@@ -334,7 +371,8 @@ int container_exec(const struct exec_opts *o, struct oci_process *p, herr_t *err
                 blocked = true;
                 sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
         }
-        struct child ch = { .o = o, .p = p, .cfg = cfg, .rootfd = rootfd, .sock = sock[1], .console = console };
+        struct child ch = { .o = o, .p = p, .cfg = cfg, .rootfd = rootfd, .sock = sock[1], .console = console,
+                            .final_cpus = has_final ? &final_cpus : NULL };
         memcpy(ch.ns, ns, sizeof ns);
         c1 = cgfd >= 0 ? cg_clone_into(cgfd, err) : fork();
         if (c1 < 0) {

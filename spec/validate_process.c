@@ -2,10 +2,12 @@
  * CPU affinity (config.md, POSIX process). */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/capability.h>
 
 #include "config_priv.h"
+#include "../common/cpulist.h"
 
 static const char *const rlimit_names[] = {
         "RLIMIT_AS",     "RLIMIT_CORE",   "RLIMIT_CPU",    "RLIMIT_DATA",
@@ -116,8 +118,9 @@ static int validate_io_priority(const struct oci_io_priority *io, herr_t *err)
 
 static int validate_cpu_list(const char *s, const char *path, herr_t *err)
 {
-        if (s && s[strspn(s, "0123456789, -")] != '\0')
-                return herr_set(err, 0, "%s: invalid CPU list '%s'", path, s);
+        if (s && *s && cpulist_parse(s, NULL) < 0)
+                return herr_set(err, 0, "%s: '%s' is not a CPU list like 0-3,7%s", path, s,
+                                errno == ERANGE ? " (CPU number too large)" : "");
         return 0;
 }
 

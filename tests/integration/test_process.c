@@ -396,3 +396,56 @@ Test(process, created_init_holds_no_host_paths)
         }
         closedir(d);
 }
+
+/* process.execCPUAffinity applies to exec'd processes, not to the init:
+ * final pins the exec'd process; -p process.json overrides the config's;
+ * a CPU the machine lacks is a clear error. */
+Test(process, exec_cpu_affinity)
+{
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        if (ncpu < 2)
+                cr_skip_test("needs two CPUs");
+        const char *id = h_id("aff");
+        h_start_detached(id, h_bundle(&(struct h_cfg){
+                                     .args = "[\"sleep\",\"60\"]",
+                                     .process_extra = ",\"execCPUAffinity\":{\"initial\":\"0\",\"final\":\"1\"}" }));
+        struct h_res r;
+        HUSK(&r, "exec", id, "grep", "Cpus_allowed_list", "/proc/1/status", "/proc/self/status");
+        H_OK(&r);
+        /* the init keeps every CPU; the exec'd grep runs on CPU 1 only */
+        H_HASNT(r.out, "/proc/1/status:Cpus_allowed_list:\t1\n");
+        H_HAS(r.out, "/proc/self/status:Cpus_allowed_list:\t1\n");
+        h_res_free(&r);
+
+        h_write(h_path("p0.json"),
+                "{\"args\":[\"grep\",\"Cpus_allowed_list\",\"/proc/self/status\"],\"cwd\":\"/\","
+                "\"user\":{\"uid\":0,\"gid\":0},\"execCPUAffinity\":{\"final\":\"0\"}}",
+                0644);
+        HUSK(&r, "exec", "-p", h_path("p0.json"), id);
+        H_OK(&r);
+        cr_assert_str_eq(r.out, "Cpus_allowed_list:\t0\n");
+        h_res_free(&r);
+
+        char big[64];
+        snprintf(big, sizeof big, "%ld", ncpu + 7);
+        char doc[512];
+        snprintf(doc, sizeof doc,
+                 "{\"args\":[\"true\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0},"
+                 "\"execCPUAffinity\":{\"final\":\"%s\"}}",
+                 big);
+        h_write(h_path("pbig.json"), doc, 0644);
+        HUSK(&r, "exec", "-p", h_path("pbig.json"), id);
+        h_assert_fail(&r, "process.execCPUAffinity.final");
+        h_res_free(&r);
+
+        h_write(h_path("pbad.json"),
+                "{\"args\":[\"true\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0},"
+                "\"execCPUAffinity\":{\"initial\":\"3-1\"}}",
+                0644);
+        HUSK(&r, "exec", "-p", h_path("pbad.json"), id);
+        h_assert_fail(&r, "process.execCPUAffinity.initial");
+        h_res_free(&r);
+        HUSK(&r, "delete", "--force", id);
+        H_OK(&r);
+        h_res_free(&r);
+}

@@ -106,7 +106,7 @@ Test(config_validate, process_enums)
         REJECT("{" V ",'process':{'cwd':'/','ioPriority':{'class':'IOPRIO_CLASS_BE','priority':8}}}",
                "process.ioPriority.priority: 8 out of range (0..7)");
         REJECT("{" V ",'process':{'cwd':'/','execCPUAffinity':{'initial':'0-3;7'}}}",
-               "process.execCPUAffinity.initial: invalid CPU list '0-3;7'");
+               "process.execCPUAffinity.initial: '0-3;7' is not a CPU list");
 }
 
 Test(config_validate, mappings_and_devices)
