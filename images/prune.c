@@ -72,14 +72,27 @@ static int mark_image(const char *storage, const char *digest, struct hexset *s,
         return rc < 0 ? herr_set(err, ENOMEM, "prune") : 0;
 }
 
+/* opendir <storage>/<sub> into *d, its path into *p: 1 when opened, 0 when
+ * it does not exist, -1 on error. */
+static int open_sub(const char *storage, const char *sub, char **p, DIR **d, herr_t *err)
+{
+        if (asprintf(p, "%s/%s", storage, sub) < 0) {
+                *p = NULL;
+                return herr_set(err, ENOMEM, "prune");
+        }
+        *d = opendir(*p);
+        if (!*d)
+                return errno == ENOENT ? 0 : herr_sys(err, "%s", *p);
+        return 1;
+}
+
 static int mark_containers(const char *storage, struct hexset *s, herr_t *err)
 {
         _cleanup_free_ char *p = NULL;
-        if (asprintf(&p, "%s/containers", storage) < 0)
-                return herr_set(err, ENOMEM, "prune");
-        _cleanup_closedir_ DIR *d = opendir(p);
-        if (!d)
-                return errno == ENOENT ? 0 : herr_sys(err, "%s", p);
+        _cleanup_closedir_ DIR *d = NULL;
+        int r = open_sub(storage, "containers", &p, &d, err);
+        if (r <= 0)
+                return r;
         struct dirent *de;
         while ((de = readdir(d))) {
                 if (de->d_name[0] == '.')
@@ -97,11 +110,10 @@ static int mark_containers(const char *storage, struct hexset *s, herr_t *err)
 static int sweep_blobs(const char *storage, const struct hexset *s, unsigned *freed, herr_t *err)
 {
         _cleanup_free_ char *p = NULL;
-        if (asprintf(&p, "%s/blobs/sha256", storage) < 0)
-                return herr_set(err, ENOMEM, "prune");
-        _cleanup_closedir_ DIR *d = opendir(p);
-        if (!d)
-                return errno == ENOENT ? 0 : herr_sys(err, "%s", p);
+        _cleanup_closedir_ DIR *d = NULL;
+        int r = open_sub(storage, "blobs/sha256", &p, &d, err);
+        if (r <= 0)
+                return r;
         struct dirent *de;
         while ((de = readdir(d))) {
                 if (strncmp(de->d_name, ".tmp-", 5) == 0) /* a dead import's */
@@ -127,11 +139,10 @@ static const char *entry_hex(const char *name, int *kind)
 static int sweep_layers(const char *storage, const struct hexset *s, unsigned *freed, herr_t *err)
 {
         _cleanup_free_ char *p = NULL;
-        if (asprintf(&p, "%s/layers", storage) < 0)
-                return herr_set(err, ENOMEM, "prune");
-        _cleanup_closedir_ DIR *d = opendir(p);
-        if (!d)
-                return errno == ENOENT ? 0 : herr_sys(err, "%s", p);
+        _cleanup_closedir_ DIR *d = NULL;
+        int r = open_sub(storage, "layers", &p, &d, err);
+        if (r <= 0)
+                return r;
         struct dirent *de;
         while ((de = readdir(d))) {
                 int kind;

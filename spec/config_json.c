@@ -298,56 +298,57 @@ int j_map(yajl_val obj, const char *key, const char *path, struct oci_kv **out, 
         return 0;
 }
 
-int j_objarr(yajl_val obj, const char *key, const char *path, size_t size, void **out,
-             size_t *n, j_elem_fn fn, herr_t *err)
+/* The elements of an array or the members of a map (c), each an object,
+ * into a calloc'ed array of elements of size bytes, filled by fn (array)
+ * or mfn (map). p is c's path. */
+static int each_object(yajl_val c, const char *p, size_t size, void **out, size_t *n, j_elem_fn fn,
+                       j_member_fn mfn, herr_t *err)
 {
-        yajl_val a;
-        char p[JPATH_MAX], ep[JPATH_MAX];
-        if (j_arr(obj, key, path, &a, err) < 0)
-                return -1;
-        if (!a)
-                return 0;
-        jp_key(p, path, key);
-        size_t len = a->u.array.len;
+        bool map = YAJL_IS_OBJECT(c);
+        size_t len = map ? c->u.object.len : c->u.array.len;
         char *elems = calloc(len ? len : 1, size);
         if (!elems)
                 return herr_set(err, ENOMEM, "%s", p);
         *out = elems;
         *n = len;
         for (size_t i = 0; i < len; i++) {
-                yajl_val e = a->u.array.values[i];
-                jp_idx(ep, p, i);
+                char ep[JPATH_MAX];
+                yajl_val e = map ? c->u.object.values[i] : c->u.array.values[i];
+                if (map)
+                        jp_key(ep, p, c->u.object.keys[i]);
+                else
+                        jp_idx(ep, p, i);
                 if (!YAJL_IS_OBJECT(e))
                         return herr_set(err, 0, "%s: expected object", ep);
-                if (fn(e, ep, elems + i * size, err) < 0)
+                if ((map ? mfn(c->u.object.keys[i], e, ep, elems + i * size, err)
+                         : fn(e, ep, elems + i * size, err)) < 0)
                         return -1;
         }
         return 0;
+}
+
+int j_objarr(yajl_val obj, const char *key, const char *path, size_t size, void **out,
+             size_t *n, j_elem_fn fn, herr_t *err)
+{
+        yajl_val a;
+        char p[JPATH_MAX];
+        if (j_arr(obj, key, path, &a, err) < 0)
+                return -1;
+        if (!a)
+                return 0;
+        jp_key(p, path, key);
+        return each_object(a, p, size, out, n, fn, NULL, err);
 }
 
 int j_objmap(yajl_val obj, const char *key, const char *path, size_t size, void **out,
              size_t *n, j_member_fn fn, herr_t *err)
 {
         yajl_val m;
-        char p[JPATH_MAX], ep[JPATH_MAX];
+        char p[JPATH_MAX];
         if (j_obj(obj, key, path, &m, err) < 0)
                 return -1;
         if (!m)
                 return 0;
         jp_key(p, path, key);
-        size_t len = m->u.object.len;
-        char *elems = calloc(len ? len : 1, size);
-        if (!elems)
-                return herr_set(err, ENOMEM, "%s", p);
-        *out = elems;
-        *n = len;
-        for (size_t i = 0; i < len; i++) {
-                yajl_val e = m->u.object.values[i];
-                jp_key(ep, p, m->u.object.keys[i]);
-                if (!YAJL_IS_OBJECT(e))
-                        return herr_set(err, 0, "%s: expected object", ep);
-                if (fn(m->u.object.keys[i], e, ep, elems + i * size, err) < 0)
-                        return -1;
-        }
-        return 0;
+        return each_object(m, p, size, out, n, NULL, fn, err);
 }
