@@ -17,6 +17,7 @@
 #include "cmd_run.h"
 #include "container.h"
 #include "signals.h"
+#include "vm_mode.h"
 
 enum { OPT_BUNDLE = 'b', OPT_PIDFILE = 0x100, OPT_CONSOLE, OPT_NOPIVOT, OPT_NOKEYRING, OPT_PRESERVE,
        OPT_DETACH = 'd', OPT_KEEP = 0x180, OPT_IMAGE, OPT_NAME, OPT_VM, OPT_FORCE = 'f', OPT_ALL = 'a',
@@ -310,7 +311,12 @@ static int cmd_state(struct cli *c, int argc, char **argv, herr_t *err)
                 st.bundle = strdup("");
                 rc = state_oci_json(&st, "creating", true, &json, err);
         } else {
-                rc = state_oci_json(&st, state_status(dirfd, &st), true, &json, err);
+                const char *status = state_status(dirfd, &st);
+                /* VM mode: why the VM ended, for the user (README, VM mode). */
+                if (st.vm && !strcmp(status, "stopped") && vm_container_annotate_exit(dirfd, &st) < 0)
+                        rc = herr_set(err, ENOMEM, "container '%s': state", id);
+                if (rc == 0)
+                        rc = state_oci_json(&st, status, true, &json, err);
         }
         if (rc == 0)
                 printf("%s\n", json);

@@ -395,6 +395,21 @@ static int boot(struct monitor *m, herr_t *err)
                 vo.initrd = initrd;
         char reason[256];
         vo.accel = probe_accel(reason, sizeof(reason));
+        /* Named in the state dir before anything runs in it: a crash of the
+         * monitor at any point leaves delete (or create's undo) the path. */
+        _cleanup_free_ char *run_dir = NULL;
+        if (vm_run_dir_make(&run_dir, err) < 0)
+                return herr_prefix(err, "VM mode");
+        vo.run_dir = run_dir;
+        int fd = openat(m->statefd, VM_STATE_RUNDIR, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0 || write_all(fd, run_dir, strlen(run_dir)) < 0) {
+                herr_sys(err, "VM mode: %s in the state directory", VM_STATE_RUNDIR);
+                if (fd >= 0)
+                        close(fd);
+                (void)rmdir(run_dir);
+                return -1;
+        }
+        close(fd);
         if (vm_start(&vo, &m->vm, err) < 0)
                 return herr_prefix(err, "VM mode");
         /* Hashing the initramfs inputs left ~50 MB of freed heap: give it
@@ -403,12 +418,6 @@ static int boot(struct monitor *m, herr_t *err)
         accel_notice(reason);
         if (key && !initrd)
                 initrd_remember(key, m->vm->initrd);
-        char *rd = m->vm->run_dir;
-        int fd = openat(m->statefd, VM_STATE_RUNDIR, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd >= 0) {
-                (void)write_all(fd, rd, strlen(rd));
-                close(fd);
-        }
         return 0;
 }
 
@@ -416,20 +425,19 @@ static int boot(struct monitor *m, herr_t *err)
  * death (-1 with err). */
 static int wait_start(struct monitor *m, int *conn, int *sig, herr_t *err)
 {
-        _cleanup_close_ int qfd = (int)syscall(SYS_pidfd_open, vm_qemu_pid(m->vm), 0);
         for (;;) {
                 struct pollfd p[3] = {
                         { .fd = m->start_fd, .events = POLLIN },
                         { .fd = m->sfd, .events = POLLIN },
-                        { .fd = qfd, .events = POLLIN },
+                        { .fd = vm_watch_fd(m->vm), .events = POLLIN }, /* QEMU or virtiofsd died */
                 };
-                if (poll(p, 3, -1) < 0) {
+                if (poll(p, 3, p[2].fd < 0 ? 1000 : -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         return herr_sys(err, "VM monitor: poll");
                 }
-                if (p[2].revents)
-                        return vm_gone(m->vm, "VM stopped before start", err);
+                if ((p[2].revents || p[2].fd < 0) && vm_daemons_check(m->vm, "VM stopped before start", err) < 0)
+                        return -1;
                 if (p[1].revents) {
                         struct signalfd_siginfo si;
                         if (read(m->sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGWINCH &&
@@ -769,8 +777,10 @@ void vm_container_cleanup(int dirfd)
         herr_t e = { 0 };
         int r = read_fd(fd, PATH_MAX, &dir, &len, &e);
         close(fd);
-        /* Only ever a directory vm_start made. */
-        if (r == 0 && !strncmp(dir, "/tmp/husk-vm-", 13) && !strstr(dir, ".."))
+        /* Only ever a directory vm_run_dir_make made. */
+        const char *base = r == 0 ? strrchr(dir, '/') : NULL;
+        if (base && dir[0] == '/' && !strncmp(base + 1, VM_RUN_DIR_PREFIX, strlen(VM_RUN_DIR_PREFIX)) &&
+            !strstr(dir, ".."))
                 (void)remove_tree(dir, &e);
 }
 

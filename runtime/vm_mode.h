@@ -20,6 +20,9 @@
 /* The file in the state dir where the monitor writes why the VM ended
  * ("exited 3", or the QEMU/agent failure). */
 #define VM_STATE_REASON "vm-exit"
+/* `husk state` of a stopped VM container: the annotation carrying that
+ * reason for the user. */
+#define VM_EXIT_ANNOTATION "husk.vm.exit"
 /* The file in the state dir naming the VM's run directory (sockets, logs). */
 #define VM_STATE_RUNDIR "vm-rundir"
 
@@ -41,6 +44,13 @@ void vm_mode_size(const struct oci_config *cfg, uint64_t *mem_bytes, unsigned *v
 /* container_create() for VM mode (same contract). */
 int vm_container_create(const struct create_opts *o, struct oci_config *cfg,
                         struct container_state *st, herr_t *err);
+
+/* Why the VM ended (the first line of VM_STATE_REASON, malloc'ed), or
+ * NULL when the monitor wrote none (it still runs, or was killed). */
+char *vm_container_exit_reason(int dirfd);
+/* Add VM_EXIT_ANNOTATION with that reason to st's annotations (nothing
+ * when there is none); -1 only when out of memory. */
+int vm_container_annotate_exit(int dirfd, struct container_state *st);
 
 /* delete: remove what a killed monitor left (the VM run directory). */
 void vm_container_cleanup(int dirfd);

@@ -17,6 +17,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/fileutil.h"
+#include "../runtime/fault.h"
 #include "internal.h"
 
 #define VIRTIOFSD "/usr/lib/qemu/virtiofsd"
@@ -83,14 +84,34 @@ static int resolve_paths(struct vm *vm, const struct vm_opts *o, herr_t *err)
                 return herr_sys(err, "VM kernel %s (run `make vm-kernel`)", vm->kernel);
         if (resolve_initrd(vm, o, err) < 0)
                 return -1;
-        char tmpl[] = "/tmp/husk-vm-XXXXXX";
-        if (!mkdtemp(tmpl))
-                return herr_sys(err, "VM run directory");
-        if (!(vm->run_dir = strdup(tmpl)) || asprintf(&vm->ctl_path, "%s/ctl.sock", tmpl) < 0 ||
-            asprintf(&vm->console_path, "%s/console.log", tmpl) < 0 ||
-            asprintf(&vm->qemu_log, "%s/qemu.log", tmpl) < 0 ||
-            asprintf(&vm->vfs_path, "%s/virtiofs.sock", tmpl) < 0)
+        if (o->run_dir)
+                vm->run_dir = strdup(o->run_dir);
+        else if (vm_run_dir_make(&vm->run_dir, err) < 0)
+                return -1;
+        const char *d = vm->run_dir;
+        if (!d || asprintf(&vm->ctl_path, "%s/ctl.sock", d) < 0 ||
+            asprintf(&vm->console_path, "%s/console.log", d) < 0 ||
+            asprintf(&vm->qemu_log, "%s/qemu.log", d) < 0 ||
+            asprintf(&vm->vfs_path, "%s/virtiofs.sock", d) < 0)
                 return herr_set(err, ENOMEM, "VM paths");
+        return 0;
+}
+
+int vm_run_dir_make(char **out, herr_t *err)
+{
+        const char *tmp = getenv("TMPDIR");
+        if (!tmp || tmp[0] != '/')
+                tmp = "/tmp";
+        if (asprintf(out, "%s/" VM_RUN_DIR_PREFIX "XXXXXX", tmp) < 0) {
+                *out = NULL;
+                return herr_set(err, ENOMEM, "VM run directory");
+        }
+        if (!mkdtemp(*out)) {
+                herr_sys(err, "VM run directory %s", *out);
+                free(*out);
+                *out = NULL;
+                return -1;
+        }
         return 0;
 }
 
@@ -163,16 +184,13 @@ static int wait_ready(struct vm *vm, long deadline, herr_t *err)
                 long left = deadline - now_ms();
                 if (left <= 0)
                         return herr_set(err, ETIMEDOUT, "VM boot: no READY from the agent");
-                int r = poll(&p, 1, left < 100 ? (int)left : 100);
+                struct pollfd pw[2] = { p, { .fd = vm->watch_fd, .events = POLLIN } };
+                int r = poll(pw, 2, left < 100 ? (int)left : 100);
                 if (r < 0 && errno != EINTR)
                         return herr_sys(err, "VM boot: poll");
-                if (r <= 0) {
-                        int st;
-                        if (vm_reap(vm->qemu_pid, 0, &st)) {
-                                vm->qemu_pid = -1;
-                                vm->qemu_status = st;
-                                return vm_gone(vm, "VM boot", err);
-                        }
+                if (r <= 0 || !pw[0].revents) {
+                        if (vm_daemons_check(vm, "VM boot", err) < 0)
+                                return -1;
                         continue;
                 }
                 if (vm->ctl_fd < 0) {
@@ -185,7 +203,8 @@ static int wait_ready(struct vm *vm, long deadline, herr_t *err)
                 size_t used;
                 ssize_t n = read(vm->ctl_fd, vm->rbuf + vm->rlen, sizeof(vm->rbuf) - vm->rlen);
                 if (n <= 0)
-                        return vm_gone(vm, "VM boot: control channel closed", err);
+                        return vm_daemons_check(vm, "VM boot", err) < 0
+                                       ? -1 : vm_gone(vm, "VM boot: control channel closed", err);
                 vm->rlen += (size_t)n;
                 r = proto_parse(vm->rbuf, vm->rlen, &f, &used);
                 if (r < 0)
@@ -207,7 +226,7 @@ int vm_start(const struct vm_opts *o, struct vm **out, herr_t *err)
         _cleanup_strv_ char **argv = NULL;
         if (!vm)
                 return herr_set(err, ENOMEM, "vm");
-        vm->listen_fd = vm->ctl_fd = -1;
+        vm->listen_fd = vm->ctl_fd = vm->watch_fd = vm->watch_pidfd[0] = vm->watch_pidfd[1] = -1;
         vm->die_with_parent = o->die_with_parent;
         if (o->share_dir && !(vm->share_dir = strdup(o->share_dir)))
                 goto oom;
@@ -219,6 +238,8 @@ int vm_start(const struct vm_opts *o, struct vm **out, herr_t *err)
             vm_qemu_argv(vm, o, &argv, err) < 0 ||
             vm_spawn(argv, vm->qemu_log, o->cgroup_procs, o->die_with_parent, &vm->qemu_pid, err) < 0)
                 goto fail;
+        (void)vm_watch_open(vm);
+        HUSK_FAULT_POINT("vm.boot.after-qemu");
         if (wait_ready(vm, now_ms() + (o->boot_timeout_ms ? o->boot_timeout_ms : 60000), err) < 0)
                 goto fail;
         *out = vm;
@@ -275,6 +296,7 @@ void vm_free(struct vm *vm)
                 kill(vm->virtiofsd_pid, SIGKILL);
                 vm_reap(vm->virtiofsd_pid, -1, &st);
         }
+        vm_watch_close(vm);
         if (vm->ctl_fd >= 0)
                 close(vm->ctl_fd);
         if (vm->listen_fd >= 0)

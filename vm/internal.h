@@ -15,6 +15,7 @@ struct vm {
         pid_t qemu_pid, virtiofsd_pid;
         int qemu_status;          /* valid when qemu_pid was reaped (-1) */
         int listen_fd, ctl_fd;
+        int watch_fd, watch_pidfd[2]; /* vm/watch.c: epoll over QEMU's and virtiofsd's pidfds */
         uint8_t rbuf[PROTO_HDR_LEN + PROTO_MAX_PAYLOAD];
         size_t rlen;
         bool die_with_parent;
@@ -32,6 +33,13 @@ int vm_reap(pid_t pid, int timeout_ms, int *status);
 void vm_describe_status(int status, char *buf, size_t len);
 /* The last lines of the guest console, for error messages. */
 void vm_console_tail(const struct vm *vm, char *buf, size_t len);
+/* vm/watch.c: open / close the watch over QEMU and virtiofsd (after both
+ * are spawned; a failure leaves watch_fd -1 and callers poll less well). */
+int vm_watch_open(struct vm *vm);
+void vm_watch_close(struct vm *vm);
+/* The guest kernel's panic message ("Attempted to kill init! ...") from
+ * the end of the console log: true when it panicked. */
+bool vm_console_panic(const struct vm *vm, char *buf, size_t len);
 /* Fill err with why the guest is gone: "WHAT: QEMU <status>: <qemu log
  * tail> (console: <tail>)", reaping QEMU if it exited. Returns -1. */
 int vm_gone(struct vm *vm, const char *what, herr_t *err);

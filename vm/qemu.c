@@ -271,8 +271,11 @@ int vm_gone(struct vm *vm, const char *what, herr_t *err)
         } else if (vm->qemu_pid < 0) {
                 vm_describe_status(vm->qemu_status, st, sizeof(st));
         }
+        char panic[200];
+        if (vm_console_panic(vm, panic, sizeof(panic)))
+                return herr_set(err, 0, "%s: the guest kernel panicked (%s), QEMU %s", what, panic, st);
         vm_console_tail(vm, tail, sizeof(tail));
         file_tail(vm->qemu_log, qlog, sizeof(qlog));
-        return herr_set(err, 0, "%s: QEMU %s%s%s (console: %s)", what, st, qlog[0] ? ": " : "",
-                        qlog, tail);
+        return herr_set(err, 0, "%s: QEMU %s%s%s%s%s%s", what, st, qlog[0] ? ": " : "", qlog,
+                        tail[0] ? " (console: " : "", tail, tail[0] ? ")" : "");
 }

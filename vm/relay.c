@@ -137,7 +137,8 @@ static int pump_ctl(struct relay *r, herr_t *err)
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 return 0;
         if (n == 0 || (n < 0 && errno == ECONNRESET)) /* QEMU gone, with or without a FIN */
-                return vm_gone(vm, "VM stopped before the process exited", err);
+                return vm_daemons_check(vm, "VM stopped before the process exited", err) < 0
+                               ? -1 : vm_gone(vm, "VM stopped before the process exited", err);
         if (n < 0)
                 return herr_sys(err, "VM control channel");
         vm->rlen += (size_t)n;
@@ -191,12 +192,13 @@ static int relay_loop(struct relay *r, herr_t *err)
 {
         const struct vm_process *p = r->p;
         while (!r->exited) {
-                struct pollfd fds[3] = {
+                struct pollfd fds[4] = {
                         { .fd = r->vm->ctl_fd, .events = POLLIN | (r->out_len ? POLLOUT : 0) },
                         { .fd = r->out_len ? -1 : r->in_fd, .events = POLLIN },
                         { .fd = p->signal_fd, .events = POLLIN },
+                        { .fd = r->vm->watch_fd, .events = POLLIN }, /* QEMU or virtiofsd died */
                 };
-                if (poll(fds, 3, -1) < 0) {
+                if (poll(fds, 4, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         return herr_sys(err, "VM relay: poll");
@@ -210,6 +212,10 @@ static int relay_loop(struct relay *r, herr_t *err)
                 if (!r->exited && fds[2].revents && pump_signal(r, err) < 0)
                         return -1;
                 if (flush(r, err) < 0)
+                        return -1;
+                /* The guest's last output first: QEMU's end shows on ctl. */
+                if (!r->exited && fds[3].revents && !fds[0].revents &&
+                    vm_daemons_check(r->vm, "VM stopped before the process exited", err) < 0)
                         return -1;
         }
         return flush_all(r, err);

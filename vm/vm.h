@@ -37,6 +37,8 @@ struct vm_opts {
         unsigned boot_timeout_ms;  /* 0: 60 s until the agent's READY */
         const char *cgroup_procs;  /* cgroup.procs file to put QEMU in, or NULL */
         bool die_with_parent;      /* SIGKILL QEMU/virtiofsd when the caller dies */
+        const char *run_dir;       /* an empty directory for sockets and logs (from
+                                      vm_run_dir_make), removed by vm_free; NULL: made */
         const char *guest_husk;    /* a static husk put in the initramfs as /husk: the
                                       agent stays in the initramfs (husk.oci=1) with the
                                       share at /newroot and cgroup2 mounted, and the
@@ -65,12 +67,23 @@ void vm_process_init(struct vm_process *p, char *const *args);
 struct vm;
 
 int vm_start(const struct vm_opts *o, struct vm **out, herr_t *err);
+/* A new VM run directory $TMPDIR/husk-vm-XXXXXX (/tmp without TMPDIR):
+ * callers that must remember it before the boot (to remove it after a
+ * crash) make it first and pass it as vm_opts.run_dir. */
+#define VM_RUN_DIR_PREFIX "husk-vm-"
+int vm_run_dir_make(char **out, herr_t *err);
 /* exit_status: the exit code, or 128 + signal number. */
 int vm_exec(struct vm *vm, const struct vm_process *p, int *exit_status, herr_t *err);
 /* Wait up to timeout_ms for QEMU to exit after the exit was acknowledged;
  * then kill it. Reaps QEMU and virtiofsd. */
 int vm_wait(struct vm *vm, unsigned timeout_ms, herr_t *err);
 pid_t vm_qemu_pid(const struct vm *vm);
+/* An fd that polls readable when QEMU or virtiofsd exits (-1: none). */
+int vm_watch_fd(const struct vm *vm);
+/* 0 while QEMU (and virtiofsd, when the share uses it) run. Else -1 with
+ * "WHAT: " and the cause in err; when virtiofsd died the guest lost its
+ * root filesystem, so QEMU is stopped too. Both are reaped. */
+int vm_daemons_check(struct vm *vm, const char *what, herr_t *err);
 /* Which accelerator was chosen and why (one line, for a notice). */
 const char *vm_accel_notice(const struct vm *vm);
 /* Kill whatever still runs, reap, remove the run directory. NULL is fine. */
