@@ -292,6 +292,8 @@ int container_delete_cfg(const char *root, const char *id, bool force, const str
                 herr_clear(err);
                 network_teardown(root, id); /* net */
                 int rc = destroy_half_created(fd, id, err);
+                if (rc == 0)
+                        vm_container_cleanup(fd); /* a VM monitor's run dir, if any */
                 close(fd);
                 return rc < 0 ? -1 : store_remove(root, id, err);
         }

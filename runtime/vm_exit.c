@@ -24,9 +24,14 @@ char *vm_container_exit_reason(int dirfd)
 
 int vm_container_annotate_exit(int dirfd, struct container_state *st)
 {
+        /* The monitor writes a reason before it exits: none means it was
+         * killed (QEMU and virtiofsd die with it). */
         _cleanup_free_ char *reason = vm_container_exit_reason(dirfd);
         if (!reason)
-                return 0;
+                reason = strdup("VM monitor ended without a reason (killed by a signal?): QEMU and "
+                                "virtiofsd were stopped with it");
+        if (!reason)
+                return -1;
         struct oci_kv *a = realloc(st->annotations, (st->n_annotations + 1) * sizeof(*a));
         if (!a)
                 return -1;

@@ -570,7 +570,13 @@ static __attribute__((noreturn)) void monitor_main(struct monitor *m)
          * is forwarded to the guest's pty. */
         if (m->tty_slave >= 0)
                 (void)ioctl(m->tty_slave, TIOCSCTTY, 0);
-        (void)write_all(m->ready_fd, "R", 1);
+        if (write_all(m->ready_fd, "R", 1) < 0) {
+                /* create is gone (killed): no one will start, delete or
+                 * even know of this VM; its half-made state dir is for
+                 * delete --force. */
+                vm_free(m->vm);
+                _exit(255);
+        }
         close(m->ready_fd);
         int st = monitor_loop(m);
         vm_free(m->vm);

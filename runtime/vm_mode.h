@@ -48,8 +48,9 @@ int vm_container_create(const struct create_opts *o, struct oci_config *cfg,
 /* Why the VM ended (the first line of VM_STATE_REASON, malloc'ed), or
  * NULL when the monitor wrote none (it still runs, or was killed). */
 char *vm_container_exit_reason(int dirfd);
-/* Add VM_EXIT_ANNOTATION with that reason to st's annotations (nothing
- * when there is none); -1 only when out of memory. */
+/* Add VM_EXIT_ANNOTATION with that reason to st's annotations (for a
+ * stopped container: no reason says the monitor was killed); -1 only when
+ * out of memory. */
 int vm_container_annotate_exit(int dirfd, struct container_state *st);
 
 /* delete: remove what a killed monitor left (the VM run directory). */
