@@ -33,7 +33,33 @@
 
 static char run_tmp[PATH_MAX + 16]; /* TMPDIR of every husk: where VM run dirs go */
 
-TestSuite(vmfault, .init = h_setup, .fini = h_teardown, .timeout = 600);
+/* A test that failed half-way may leave a monitor stopped at STOP_POINT
+ * under a husk create: kill what is ours, level by level (a killed create
+ * hands its monitor to us, the subreaper), then the helpers' teardown
+ * (delete --force of whatever state is left). */
+static void fini(void)
+{
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+        for (int round = 0; round < 20; round++) {
+                char *kids = h_read(path);
+                bool any = false;
+                for (char *p = kids, *end; p && *p; p = end) {
+                        long pid = strtol(p, &end, 10);
+                        if (end == p)
+                                break;
+                        any = kill((pid_t)pid, SIGKILL) == 0 || any;
+                }
+                free(kids);
+                if (!any)
+                        break;
+                usleep(100000);
+                h_reap();
+        }
+        h_teardown();
+}
+
+TestSuite(vmfault, .init = h_setup, .fini = fini, .timeout = 600);
 
 static long now_ms(void)
 {
