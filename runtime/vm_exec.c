@@ -133,8 +133,7 @@ static int term_begin(struct term *t, const struct exec_opts *o, const struct oc
         }
         if (isatty(0) && tcgetattr(0, &t->saved) == 0) {
                 struct termios raw = t->saved;
-                cfmakeraw(&raw);
-                raw.c_oflag |= OPOST;
+                cfmakeraw(&raw); /* the guest's ptys do the output processing */
                 t->raw = tcsetattr(0, TCSANOW, &raw) == 0;
         }
         vp->stderr_fd = 1; /* one stream, as on a terminal */

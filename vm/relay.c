@@ -217,6 +217,9 @@ static int pump_signal(struct relay *r, herr_t *err)
         struct signalfd_siginfo si;
         if (read(r->p->signal_fd, &si, sizeof(si)) != sizeof(si))
                 return 0;
+        /* our own write to a closed pipe: not for the process */
+        if (si.ssi_signo == SIGPIPE && si.ssi_pid == (uint32_t)getpid())
+                return 0;
         uint8_t d[4];
         if (si.ssi_signo == SIGWINCH) {
                 struct winsize ws;
