@@ -14,8 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,7 +42,7 @@ static void vm_teardown(void)
 {
         /* a failed test may leave a VM: its monitor, QEMU and virtiofsd */
         struct h_res r;
-        const char *ids[] = { "vx1", "vx2", "vx3" };
+        const char *ids[] = { "vx1", "vx2", "vx3", "vx4" };
         for (size_t i = 0; h_root[0] && i < sizeof ids / sizeof ids[0]; i++) {
                 h_run(&r, &(struct h_opts){ .timeout_ms = VM_MS }, (const char *const[]){ "delete", "--force", h_id(ids[i]), NULL });
                 h_res_free(&r);
@@ -182,6 +185,102 @@ static char *read_pty(int master, pid_t pid, int *status)
         return out;
 }
 
+/* --console-socket: accept one connection, keep the fd it carries. */
+struct console {
+        int sock, master;
+};
+
+static void *console_accept(void *arg)
+{
+        struct console *c = arg;
+        int fd = accept4(c->sock, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0)
+                return NULL;
+        char name[256], cbuf[CMSG_SPACE(sizeof(int))];
+        struct iovec iov = { name, sizeof name };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+        if (recvmsg(fd, &mh, MSG_CMSG_CLOEXEC) > 0) {
+                struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+                if (cm && cm->cmsg_type == SCM_RIGHTS)
+                        memcpy(&c->master, CMSG_DATA(cm), sizeof(int));
+        }
+        close(fd);
+        return NULL;
+}
+
+/* Read fd until want shows (or VM_MS pass). */
+static char *read_until(int fd, const char *want)
+{
+        static char buf[16384];
+        size_t len = 0;
+        buf[0] = '\0';
+        for (int i = 0; i < VM_MS / 100 && !strstr(buf, want) && len < sizeof buf - 1; i++) {
+                struct pollfd p = { fd, POLLIN, 0 };
+                if (poll(&p, 1, 100) <= 0)
+                        continue;
+                ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+                if (n <= 0)
+                        break;
+                len += (size_t)n;
+                buf[len] = '\0';
+        }
+        return buf;
+}
+
+static int wait_relay(const char *pidfile)
+{
+        char *p = h_read(pidfile);
+        cr_assert_not_null(p, "no pid file %s", pidfile);
+        pid_t relay = atoi(p);
+        free(p);
+        cr_assert_gt(relay, 0);
+        /* the test process is a subreaper: the relay is re-parented to it */
+        int st = 0;
+        pid_t w = -1;
+        for (int t = 0; t < VM_MS / 100 && w != relay; t++) {
+                w = waitpid(relay, &st, WNOHANG);
+                if (w != relay)
+                        usleep(100000);
+        }
+        cr_assert_eq(w, relay, "the detached exec's host process %d did not end", relay);
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* -t -d with --console-socket: the pty master goes there, input typed on
+ * it reaches the guest process. */
+Test(vmexec, console_socket_detach)
+{
+        const char *id = start_vm("vx4", "[\"sleep\",\"600\"]", true);
+        struct console c = { .master = -1, .sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) };
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s", h_path("console.sock"));
+        cr_assert_eq(bind(c.sock, (struct sockaddr *)&sa, sizeof sa), 0);
+        cr_assert_eq(listen(c.sock, 1), 0);
+        pthread_t t;
+        cr_assert_eq(pthread_create(&t, NULL, console_accept, &c), 0);
+        struct h_res r;
+        const char *pidfile = h_path("tty.pid");
+        EXEC(&r, "-t", "-d", "--console-socket", h_path("console.sock"), "--pid-file", pidfile, id, "sh", "-c",
+             "test -t 0 && echo via-console; read line; echo got:$line; exit 3");
+        H_OK(&r);
+        h_res_free(&r);
+        pthread_join(t, NULL);
+        close(c.sock);
+        cr_assert_geq(c.master, 0, "no pty master on the console socket");
+        char *got = read_until(c.master, "via-console");
+        H_HAS(got, "via-console");
+        cr_assert_eq(write(c.master, "abc\n", 4), 4);
+        got = read_until(c.master, "got:abc");
+        H_HAS(got, "got:abc");
+        cr_expect_eq(wait_relay(pidfile), 3);
+        close(c.master);
+        expect_running(id);
+        HUSK_O(&r, &slow, "delete", "--force", id);
+        H_OK(&r);
+        h_res_free(&r);
+        h_assert_clean(id, NULL);
+}
+
 /* -t on a pty (its size reaches the guest), and --detach with a pid file:
  * the pid is a host husk standing for the guest process, signals sent to
  * it reach the process and it exits with the process's status. */
@@ -228,16 +327,7 @@ Test(vmexec, tty_and_detach)
         }
         cr_expect(listed, "the detached process never showed in husk ps");
         cr_assert_eq(kill(relay, SIGTERM), 0);
-        /* the test process is a subreaper: the relay is re-parented to it */
-        int rst = 0;
-        pid_t w = -1;
-        for (int t = 0; t < VM_MS / 100 && w != relay; t++) {
-                w = waitpid(relay, &rst, WNOHANG);
-                if (w != relay)
-                        usleep(100000);
-        }
-        cr_assert_eq(w, relay, "the detached exec's host process did not end after SIGTERM");
-        cr_expect(WIFEXITED(rst) && WEXITSTATUS(rst) == 7, "status %#x", rst);
+        cr_expect_eq(wait_relay(pidfile), 7);
 
         expect_running(id);
         HUSK_O(&r, &slow, "delete", "--force", id);
