@@ -165,11 +165,13 @@ Test(vmexec, output_status_stdin_errors)
         h_assert_clean(id, NULL);
 }
 
-/* Read a pty master until the child exits (or VM_MS pass). */
+/* Read a pty master until the child exits (or VM_MS pass); once "ready"
+ * shows, resize the pty and tell the child (SIGWINCH), as a terminal does. */
 static char *read_pty(int master, pid_t pid, int *status)
 {
         size_t cap = 1 << 16, len = 0;
         char *out = calloc(1, cap);
+        bool resized = false;
         for (int t = 0; t < VM_MS / 100; t++) {
                 struct pollfd p = { .fd = master, .events = POLLIN };
                 if (poll(&p, 1, 100) > 0) {
@@ -180,6 +182,12 @@ static char *read_pty(int master, pid_t pid, int *status)
                 }
                 if (len >= cap - 1)
                         break;
+                if (!resized && strstr(out, "ready")) {
+                        struct winsize ws = { .ws_row = 44, .ws_col = 120 };
+                        ioctl(master, TIOCSWINSZ, &ws);
+                        kill(pid, SIGWINCH);
+                        resized = true;
+                }
         }
         cr_assert_eq(waitpid(pid, status, 0), pid);
         return out;
@@ -281,7 +289,7 @@ Test(vmexec, console_socket_detach)
         h_assert_clean(id, NULL);
 }
 
-/* -t on a pty (its size reaches the guest), and --detach with a pid file:
+/* -t on a pty (its size and a resize reach the guest), and --detach with a pid file:
  * the pid is a host husk standing for the guest process, signals sent to
  * it reach the process and it exits with the process's status. */
 Test(vmexec, tty_and_detach)
@@ -293,7 +301,8 @@ Test(vmexec, tty_and_detach)
         cr_assert_geq(pid, 0);
         if (pid == 0) {
                 execl(h_husk(), h_husk(), "--root", h_root, "exec", "-t", id, "sh", "-c",
-                      "test -t 0 && test -t 1 && echo is-a-tty; stty size; exit 4", NULL);
+                      "test -t 0 && test -t 1 && echo is-a-tty; stty size; echo ready; sleep 3; stty size; exit 4",
+                      NULL);
                 _exit(127);
         }
         int st;
@@ -302,6 +311,7 @@ Test(vmexec, tty_and_detach)
         cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 4, "status %#x, output %s", st, out);
         H_HAS(out, "is-a-tty");
         H_HAS(out, "33 101");
+        H_HAS(out, "44 120"); /* the resize reached the guest's pty */
         free(out);
 
         struct h_res r;
