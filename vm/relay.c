@@ -27,7 +27,7 @@ void vm_process_init(struct vm_process *p, char *const *args)
         p->session_listen_fd = -1;
 }
 
-static int send_spec(struct vm *vm, const struct vm_process *p, herr_t *err)
+static int send_spec(int fd, const struct vm_process *p, herr_t *err)
 {
         struct proto_spec s = {
                 .args = (char **)p->args, .env = (char **)p->env, .cwd = (char *)p->cwd,
@@ -40,7 +40,7 @@ static int send_spec(struct vm *vm, const struct vm_process *p, herr_t *err)
                 return herr_set(err, EINVAL, "VM process: empty args");
         if (proto_spec_encode(&s, &buf, &len) < 0)
                 return herr_sys(err, "VM process %s: encode", p->args[0]);
-        if (proto_send(vm->ctl_fd, PROTO_SPEC, buf, len) < 0)
+        if (proto_send(fd, PROTO_SPEC, buf, len) < 0)
                 return herr_sys(err, "VM process %s: send", p->args[0]);
         return 0;
 }
@@ -274,7 +274,7 @@ int vm_exec(struct vm *vm, const struct vm_process *p, int *exit_status, herr_t 
                            .rbuf_size = sizeof(vm->rbuf), .p = p, .in_fd = p->stdin_fd };
         if (vm->ctl_fd < 0)
                 return herr_set(err, ENOTCONN, "VM is not running");
-        if (send_spec(vm, p, err) < 0)
+        if (send_spec(vm->ctl_fd, p, err) < 0)
                 return -1;
         int fl = fcntl(vm->ctl_fd, F_GETFL);
         if (fl < 0 || fcntl(vm->ctl_fd, F_SETFL, fl | O_NONBLOCK) < 0)
@@ -329,11 +329,9 @@ int vm_session_start(struct vm_session *s, int fd, enum vm_session_kind kind, ui
         proto_put_u32(d + 4, arg);
         int r = 0;
         switch (kind) {
-        case VM_SESSION_EXEC: {
-                struct vm v = { .ctl_fd = fd };
-                r = send_spec(&v, p, err);
+        case VM_SESSION_EXEC:
+                r = send_spec(fd, p, err);
                 break;
-        }
         case VM_SESSION_PS:
                 r = proto_send(fd, PROTO_PS, d, 8) < 0 ? herr_sys(err, "VM session: send ps") : 0;
                 break;

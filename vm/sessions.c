@@ -63,6 +63,8 @@ static void drop(struct client *c)
 static void to_client(struct client *c, uint32_t type, const void *data, size_t len)
 {
         uint8_t hdr[PROTO_HDR_LEN];
+        if (c->fd < 0)
+                return;
         proto_put_hdr(hdr, type, (uint32_t)len);
         if (send(c->fd, hdr, sizeof(hdr), MSG_NOSIGNAL | (len ? MSG_MORE : 0)) != (ssize_t)sizeof(hdr))
                 goto fail;
@@ -77,8 +79,9 @@ static void to_client(struct client *c, uint32_t type, const void *data, size_t 
                 len -= (size_t)w;
         }
         return;
-fail:
-        c->fd = c->fd >= 0 ? (close(c->fd), -1) : -1;
+fail: /* the caller drops the client */
+        close(c->fd);
+        c->fd = -1;
 }
 
 static void client_error(struct client *c, const char *msg)
