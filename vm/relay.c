@@ -347,6 +347,11 @@ int vm_session_start(struct vm_session *s, int fd, enum vm_session_kind kind, ui
                 return -1;
         if (f.type == PROTO_ERROR)
                 return herr_set(err, 0, "%.*s", (int)f.len, f.data);
+        if (f.type == PROTO_EXIT) { /* done at once (kill --all without husk in the guest) */
+                if (guest_pid)
+                        *guest_pid = 0;
+                return 0; /* left for vm_session_wait */
+        }
         if (f.type != PROTO_XSTARTED)
                 return herr_set(err, EPROTO, "VM session: %s before the process started",
                                 proto_type_name(f.type));

@@ -87,7 +87,7 @@ void vm_free(struct vm *vm);
  * uid/gid, terminal, rows/cols) in the guest, PS prints the processes of
  * the guest's container (arg: 1 for JSON), KILL_ALL signals all of them
  * (arg: the signal). start returns once the guest runs it (*guest_pid: its
- * pid in the guest) or with the guest's reason; wait relays p's stdio and
+ * pid in the guest; 0 when it finished at once) or with the guest's reason; wait relays p's stdio and
  * signals and returns the exit status (code, or 128 + signal). */
 enum vm_session_kind { VM_SESSION_EXEC, VM_SESSION_PS, VM_SESSION_KILL_ALL };
 struct vm_session {
