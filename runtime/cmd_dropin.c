@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "container.h"
 #include "exec.h"
+#include "vm_exec.h"
 
 static int need_cgroup(struct opened *o, const char *cmd, herr_t *err)
 {
@@ -207,6 +208,15 @@ static int cmd_ps(struct cli *c, int argc, char **argv, herr_t *err)
         int rc = EXIT_HUSK_ERROR;
         pid_t *pids = NULL;
         size_t n = 0;
+        if (ct.st.vm && argc - optind > 1) {
+                herr_set(err, 0, "ps %s: options for ps(1) are not supported for a VM-mode container", id);
+                goto out;
+        }
+        if (ct.st.vm) { /* the processes in the guest, as husk ps prints them there */
+                rc = vm_container_ps(ct.dirfd, id, ct.status, !strcmp(format, "json"), err);
+                rc = rc < 0 ? EXIT_HUSK_ERROR : rc;
+                goto out;
+        }
         if (!strcmp(ct.status, "stopped")) {
                 rc = 0; /* no processes */
         } else if (need_cgroup(&ct, "ps", err) < 0 || cg_pids(ct.st.cgroup, &pids, &n, err) < 0) {

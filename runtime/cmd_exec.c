@@ -175,6 +175,10 @@ static int resolve_user(const char *root, const char *id, const char *spec, stru
                 char path[64];
                 snprintf(path, sizeof path, "/proc/%d/root", (int)st.pid);
                 rootfd = pid_alive(st.pid, st.pid_start) ? open(path, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+                if (rootfd >= 0 && st.vm) { /* the monitor runs on the host: names are in the rootfs */
+                        close(rootfd);
+                        rootfd = st.rootfs ? open(st.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+                }
                 container_state_free(&st);
                 if (rootfd < 0)
                         return herr_set(err, 0, "exec --user %s: container '%s' is not running", spec, id);
@@ -212,6 +216,26 @@ out:
         if (rootfd >= 0)
                 close(rootfd);
         return rc;
+}
+
+/* VM mode: the flags that cannot reach a process in the guest (it gets
+ * the container's capabilities, groups, LSM labels and no_new_privs). */
+static int vm_flags_check(const char *root, const char *id, const struct exec_flags *f, herr_t *err)
+{
+        struct container_state st = { 0 };
+        {
+                _cleanup_close_ int dirfd = store_open(root, id, LOCK_SH, err);
+                if (dirfd < 0 || state_load(dirfd, &st, err) < 0)
+                        return -1;
+        }
+        bool vm = st.vm;
+        container_state_free(&st);
+        const char *flag = f->n_caps ? "--cap" : f->n_gids ? "--additional-gids" : f->apparmor ? "--apparmor"
+                         : f->label ? "--process-label" : f->nnp ? "--no-new-privs" : NULL;
+        if (vm && flag)
+                return herr_set(err, 0, "exec %s: not supported for VM-mode container '%s' (the process in the "
+                                        "guest gets the container's own)", flag, id);
+        return 0;
 }
 
 static int apply_flags(struct oci_process *p, const struct exec_flags *f, int nargs, char **args, herr_t *err)
@@ -359,7 +383,9 @@ static int cmd_exec(struct cli *c, int argc, char **argv, herr_t *err)
                 /* The container's own terminal setting is not inherited. */
                 cfg->process->terminal = false;
         }
-        int rc = apply_flags(cfg->process, &f, argc - optind, argv + optind, err);
+        int rc = vm_flags_check(c->root, o.id, &f, err);
+        if (rc == 0)
+                rc = apply_flags(cfg->process, &f, argc - optind, argv + optind, err);
         if (rc == 0 && f.user)
                 rc = resolve_user(c->root, o.id, f.user, cfg->process, err);
         if (rc == 0)

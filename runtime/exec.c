@@ -47,6 +47,7 @@
 #include "sync.h"
 #include "supervise.h"
 #include "terminal.h"
+#include "vm_exec.h"
 
 int json_one_object(const char *json, size_t len, const char *what, herr_t *err)
 {
@@ -311,7 +312,7 @@ int container_exec(const struct exec_opts *o, struct oci_process *p, herr_t *err
                 goto out;
         }
         if (st.vm) {
-                herr_set(err, 0, "container '%s' runs in VM mode: exec is not supported there yet", o->id);
+                rc = vm_container_exec(o, p, &dirfd, status, err);
                 goto out;
         }
         if (container_config(dirfd, &cfg, err) < 0)

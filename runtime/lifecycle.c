@@ -27,6 +27,7 @@
 #include "network.h" /* net */
 #include "log.h"
 #include "sync.h"
+#include "vm_exec.h"
 #include "vm_mode.h"
 
 void husk_warn(const char *fmt, ...)
@@ -191,7 +192,9 @@ int container_kill(const char *root, const char *id, int sig, bool all, herr_t *
         int rc;
         if (!strcmp(o.status, "stopped") && !all)
                 rc = herr_set(err, 0, "container '%s' is stopped: cannot signal it", id);
-        else if (all && o.st.cgroup && !o.st.vm) /* VM mode: the monitor forwards */
+        else if (all && o.st.vm && !strcmp(o.status, "running")) /* in the guest */
+                rc = vm_container_kill_all(o.dirfd, id, o.status, sig, err);
+        else if (all && o.st.cgroup && !o.st.vm) /* VM mode before start: the monitor */
                 rc = cg_signal_all(o.st.cgroup, sig, err);
         else if (!strcmp(o.status, "stopped"))
                 rc = 0;

@@ -48,6 +48,7 @@
 #include "log.h"
 #include "sync.h"
 #include "terminal.h"
+#include "vm_exec.h"
 
 #define EXE_ENV "_HUSK_EXE"
 
@@ -193,6 +194,7 @@ struct monitor {
         int ready_fd;  /* pipe to create */
         int tty_slave; /* host pty for process.terminal, or -1 */
         int sfd;       /* signalfd */
+        int exec_fd;   /* exec.sock: sessions (husk exec, ps, kill --all) while the process runs */
         struct vm *vm;
         char *guest;   /* the static husk in the initramfs, or NULL */
 };
@@ -480,6 +482,7 @@ static int run_process(struct monitor *m, int *status, herr_t *err)
                 p.gid = proc->user.gid;
         }
         p.signal_fd = m->sfd;
+        p.session_listen_fd = m->exec_fd;
         if (proc->terminal) {
                 p.terminal = true;
                 p.stdin_fd = p.stdout_fd = p.stderr_fd = m->tty_slave;
@@ -512,8 +515,19 @@ static int monitor_loop(struct monitor *m)
                 fprintf(stderr, "husk: container '%s': %s\n", m->o->id, err.msg);
                 return 255;
         }
+        herr_t e1 = { 0 };
+        m->exec_fd = vm_exec_socket(m->statefd, &e1); /* before start returns */
+        if (m->exec_fd < 0)
+                fprintf(stderr, "husk: warning: container '%s': %s: exec, ps and kill --all will not work\n",
+                        m->o->id, e1.msg);
         close(conn); /* start: the process is about to run */
-        if (run_process(m, &status, &err) < 0) {
+        int rp = run_process(m, &status, &err);
+        if (m->exec_fd >= 0) {
+                close(m->exec_fd);
+                m->exec_fd = -1;
+                (void)unlinkat(m->statefd, VM_EXEC_SOCK, 0);
+        }
+        if (rp < 0) {
                 write_reason(m, "%s", err.msg);
                 fprintf(stderr, "husk: container '%s': %s\n", m->o->id, err.msg);
                 return 255;
@@ -667,6 +681,7 @@ static int spawn_monitor(struct vcreate *c, herr_t *err)
                         .o = c->o, .cfg = c->cfg, .rootfs = c->st->rootfs, .cgroup = c->st->cgroup,
                         .statefd = openat(c->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
                         .start_fd = c->start_fd, .ready_fd = pfd[1], .tty_slave = c->tty_slave, .sfd = -1,
+                        .exec_fd = -1,
                 };
                 /* The locked state dir fd, the console socket and the master
                  * stay with create. */

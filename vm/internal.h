@@ -44,4 +44,24 @@ bool vm_console_panic(const struct vm *vm, char *buf, size_t len);
  * tail> (console: <tail>)", reaping QEMU if it exited. Returns -1. */
 int vm_gone(struct vm *vm, const char *what, herr_t *err);
 
+/* vm/relay.c: a frame for the guest (id 0: no session id), queued until the
+ * channel takes it; busy while frames wait (session clients are not read
+ * then: backpressure). */
+struct relay;
+int relay_queue_id(struct relay *r, uint32_t type, uint32_t id, const void *data, size_t len, herr_t *err);
+bool relay_busy(const struct relay *r);
+
+/* vm/sessions.c: the VM side of vm_session_* clients, inside vm_exec. */
+struct vm_sessions;
+struct pollfd;
+struct vm_sessions *sessions_new(int listen_fd);
+/* Tell the clients still connected why their process is gone (ERROR) and free. */
+void sessions_free(struct vm_sessions *s, const char *why);
+/* Fill up to max pollfds (the listening socket, the clients); returns how many. */
+size_t sessions_pollfds(struct vm_sessions *s, const struct relay *r, struct pollfd *p, size_t max);
+/* Act on the pollfds filled above: accept, read client frames, queue them for the guest. */
+int sessions_pump(struct vm_sessions *s, struct relay *r, const struct pollfd *p, size_t n, herr_t *err);
+/* A session frame from the guest: to its client, with the client's types. */
+int sessions_guest_frame(struct vm_sessions *s, const struct frame *f, herr_t *err);
+
 #endif

@@ -8,16 +8,36 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+/* The payload lengths each type may carry: {min, max}. */
+#define ANY PROTO_MAX_PAYLOAD
+static const uint32_t lengths[PROTO_TYPE_END][2] = {
+        [PROTO_READY] = { 0, 0 },        [PROTO_SPEC] = { 0, ANY },
+        [PROTO_STDIN] = { 0, ANY },      [PROTO_STDIN_EOF] = { 0, 0 },
+        [PROTO_STDOUT] = { 0, ANY },     [PROTO_STDERR] = { 0, ANY },
+        [PROTO_SIGNAL] = { 4, 4 },       [PROTO_WINSIZE] = { 4, 4 },
+        [PROTO_EXIT] = { 8, 8 },         [PROTO_ACK] = { 0, 0 },
+        [PROTO_ERROR] = { 0, ANY },      [PROTO_EXEC] = { 4, ANY },
+        [PROTO_PS] = { 8, 8 },           [PROTO_KILL_ALL] = { 8, 8 },
+        [PROTO_XSTDIN] = { 4, ANY },     [PROTO_XSTDIN_EOF] = { 4, 4 },
+        [PROTO_XSTDOUT] = { 4, ANY },    [PROTO_XSTDERR] = { 4, ANY },
+        [PROTO_XSIGNAL] = { 8, 8 },      [PROTO_XWINSIZE] = { 8, 8 },
+        [PROTO_XSTARTED] = { 8, 8 },     [PROTO_XEXIT] = { 12, 12 },
+        [PROTO_XERROR] = { 4, ANY },
+};
+#undef ANY
+
 int proto_parse(const uint8_t *buf, size_t len, struct frame *out, size_t *consumed)
 {
         if (len < PROTO_HDR_LEN)
                 return 0;
         uint32_t type = proto_get_u32(buf);
         uint32_t plen = proto_get_u32(buf + 4);
-        if (type == 0 || type >= PROTO_TYPE_END || plen > PROTO_MAX_PAYLOAD)
+        if (type == 0 || type >= PROTO_TYPE_END || plen < lengths[type][0] || plen > lengths[type][1])
                 return -1;
         if (len - PROTO_HDR_LEN < plen)
                 return 0;
+        if (proto_is_session(type) && proto_get_u32(buf + PROTO_HDR_LEN) == 0)
+                return -1; /* id 0 is the main process: its frames have types of their own */
         out->type = type;
         out->len = plen;
         out->data = buf + PROTO_HDR_LEN;
@@ -41,16 +61,23 @@ static int wait_writable(int fd)
         return r < 0 ? -1 : 0;
 }
 
-int proto_send(int fd, uint32_t type, const void *data, size_t len)
+/* hdr + optional id + data, all of it (blocking). */
+static int send_frame(int fd, uint32_t type, const uint8_t *id, const void *data, size_t len)
 {
-        if (len > PROTO_MAX_PAYLOAD) {
+        size_t idlen = id ? 4 : 0;
+        if (len > PROTO_MAX_PAYLOAD - idlen) {
                 errno = E2BIG;
                 return -1;
         }
         uint8_t hdr[PROTO_HDR_LEN];
-        proto_put_hdr(hdr, type, (uint32_t)len);
-        struct iovec iov[2] = { { hdr, sizeof(hdr) }, { (void *)data, len } };
-        int n = len ? 2 : 1;
+        proto_put_hdr(hdr, type, (uint32_t)(len + idlen));
+        struct iovec iov[3];
+        int n = 0;
+        iov[n++] = (struct iovec){ hdr, sizeof(hdr) };
+        if (id)
+                iov[n++] = (struct iovec){ (void *)id, idlen };
+        if (len)
+                iov[n++] = (struct iovec){ (void *)data, len };
         struct iovec *v = iov;
         while (n > 0) {
                 ssize_t w = writev(fd, v, n);
@@ -74,6 +101,18 @@ int proto_send(int fd, uint32_t type, const void *data, size_t len)
         return 0;
 }
 
+int proto_send(int fd, uint32_t type, const void *data, size_t len)
+{
+        return send_frame(fd, type, NULL, data, len);
+}
+
+int proto_send_id(int fd, uint32_t type, uint32_t id, const void *data, size_t len)
+{
+        uint8_t d[4];
+        proto_put_u32(d, id);
+        return send_frame(fd, type, d, data, len);
+}
+
 const char *proto_type_name(uint32_t type)
 {
         static const char *const names[] = {
@@ -82,7 +121,13 @@ const char *proto_type_name(uint32_t type)
                 [PROTO_STDOUT] = "STDOUT",   [PROTO_STDERR] = "STDERR",
                 [PROTO_SIGNAL] = "SIGNAL",   [PROTO_WINSIZE] = "WINSIZE",
                 [PROTO_EXIT] = "EXIT",       [PROTO_ACK] = "ACK",
-                [PROTO_ERROR] = "ERROR",
+                [PROTO_ERROR] = "ERROR",     [PROTO_EXEC] = "EXEC",
+                [PROTO_PS] = "PS",           [PROTO_KILL_ALL] = "KILL_ALL",
+                [PROTO_XSTDIN] = "XSTDIN",   [PROTO_XSTDIN_EOF] = "XSTDIN_EOF",
+                [PROTO_XSTDOUT] = "XSTDOUT", [PROTO_XSTDERR] = "XSTDERR",
+                [PROTO_XSIGNAL] = "XSIGNAL", [PROTO_XWINSIZE] = "XWINSIZE",
+                [PROTO_XSTARTED] = "XSTARTED", [PROTO_XEXIT] = "XEXIT",
+                [PROTO_XERROR] = "XERROR",
         };
         if (type == 0 || type >= PROTO_TYPE_END)
                 return "UNKNOWN";

@@ -28,8 +28,32 @@ enum proto_type {
         PROTO_EXIT,       /* guest -> host: u32 signaled (0/1), u32 code/signal */
         PROTO_ACK,        /* host -> guest: exit received, power off */
         PROTO_ERROR,      /* either way: text message, fatal for the session */
+        /* Sessions: more processes in the same guest (husk exec, ps, kill
+         * --all). Each payload starts with a u32 session id chosen by the
+         * host (never 0: the frames above are the container's main process). */
+        PROTO_EXEC,       /* host -> guest: u32 id, SPEC payload: a process in the container */
+        PROTO_PS,         /* host -> guest: u32 id, u32 flags (PROTO_PS_JSON): list the
+                             container's processes as output of the session */
+        PROTO_KILL_ALL,   /* host -> guest: u32 id, u32 signal: every process of the container */
+        PROTO_XSTDIN,     /* host -> guest: u32 id, bytes */
+        PROTO_XSTDIN_EOF, /* host -> guest: u32 id */
+        PROTO_XSTDOUT,    /* guest -> host: u32 id, bytes */
+        PROTO_XSTDERR,    /* guest -> host: u32 id, bytes */
+        PROTO_XSIGNAL,    /* host -> guest: u32 id, u32 signal number */
+        PROTO_XWINSIZE,   /* host -> guest: u32 id, u16 rows, u16 cols */
+        PROTO_XSTARTED,   /* guest -> host: u32 id, u32 guest pid: the session runs */
+        PROTO_XEXIT,      /* guest -> host: u32 id, u32 signaled, u32 code/signal: session over */
+        PROTO_XERROR,     /* guest -> host: u32 id, text: the session could not run (over) */
         PROTO_TYPE_END
 };
+
+#define PROTO_PS_JSON 1u
+
+/* Whether type is a session frame (payload starts with a u32 id). */
+static inline bool proto_is_session(uint32_t type)
+{
+        return type >= PROTO_EXEC && type < PROTO_TYPE_END;
+}
 
 struct frame {
         uint32_t type;
@@ -39,8 +63,9 @@ struct frame {
 
 /* Parse one frame from buf[0..len). Returns 1 and fills out/consumed when a
  * whole frame is present, 0 when more data is needed (nothing consumed), -1
- * on a malformed stream (unknown type, length over the cap). Never reads past
- * buf + len. */
+ * on a malformed stream (unknown type, length over the cap or not what the
+ * type carries, e.g. SIGNAL without exactly 4 bytes, a session frame without
+ * its id, a session id 0). Never reads past buf + len. */
 int proto_parse(const uint8_t *buf, size_t len, struct frame *out, size_t *consumed);
 
 /* Encode a header into hdr. */
@@ -49,6 +74,9 @@ void proto_put_hdr(uint8_t hdr[PROTO_HDR_LEN], uint32_t type, uint32_t len);
 /* Write one frame to fd (blocking, retries EINTR/EAGAIN with poll). Returns
  * 0 or -1 with errno set. len must be <= PROTO_MAX_PAYLOAD. */
 int proto_send(int fd, uint32_t type, const void *data, size_t len);
+
+/* The same for a session frame: u32 id, then data. len + 4 <= PROTO_MAX_PAYLOAD. */
+int proto_send_id(int fd, uint32_t type, uint32_t id, const void *data, size_t len);
 
 const char *proto_type_name(uint32_t type);
 

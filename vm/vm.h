@@ -59,7 +59,13 @@ struct vm_process {
         int stdout_fd;      /* -1: discard */
         int stderr_fd;      /* -1: discard */
         int signal_fd;      /* a signalfd whose signals are forwarded, or -1 */
+        int session_listen_fd; /* a listening unix socket: while the process runs, a
+                                  vm_session_start() client connected there runs
+                                  another process in the same guest; -1: none */
 };
+
+/* Sessions at once per VM (besides the main process). */
+#define VM_MAX_SESSIONS 32
 
 /* Defaults: stdio 0/1/2, signal_fd -1, uid/gid 0. */
 void vm_process_init(struct vm_process *p, char *const *args);
@@ -88,6 +94,25 @@ int vm_daemons_check(struct vm *vm, const char *what, herr_t *err);
 const char *vm_accel_notice(const struct vm *vm);
 /* Kill whatever still runs, reap, remove the run directory. NULL is fine. */
 void vm_free(struct vm *vm);
+
+/* The client end of a session: fd is a connection to the session_listen_fd
+ * of a VM's vm_exec (the VM monitor's socket). EXEC runs p (args, env, cwd,
+ * uid/gid, terminal, rows/cols) in the guest, PS prints the processes of
+ * the guest's container (arg: 1 for JSON), KILL_ALL signals all of them
+ * (arg: the signal). start returns once the guest runs it (*guest_pid: its
+ * pid in the guest; 0 when it finished at once) or with the guest's reason; wait relays p's stdio and
+ * signals and returns the exit status (code, or 128 + signal). */
+enum vm_session_kind { VM_SESSION_EXEC, VM_SESSION_PS, VM_SESSION_KILL_ALL };
+struct vm_session {
+        int fd;
+        uint8_t *rbuf;
+        size_t rlen;
+};
+int vm_session_start(struct vm_session *s, int fd, enum vm_session_kind kind, uint32_t arg,
+                     const struct vm_process *p, pid_t *guest_pid, herr_t *err);
+int vm_session_wait(struct vm_session *s, const struct vm_process *p, int *exit_status, herr_t *err);
+/* Closes fd too. */
+void vm_session_close(struct vm_session *s);
 
 int vm_run(const struct vm_opts *o, const struct vm_process *p, int *exit_status, herr_t *err);
 

@@ -1,7 +1,8 @@
 /* libFuzzer: both ends of the VM control channel (vm/proto.c). The host
  * parses frames from the guest (proto_parse, then each frame's payload);
  * the guest agent decodes PROTO_SPEC payloads from the host
- * (proto_spec_decode), whose re-encoding must decode to the same spec. */
+ * (proto_spec_decode, also in the PROTO_EXEC of a session), whose
+ * re-encoding must decode to the same spec. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         abort();
                 if (f.type == PROTO_SPEC)
                         roundtrip(f.data, f.len);
+                if (proto_is_session(f.type) && (f.len < 4 || proto_get_u32(f.data) == 0))
+                        abort(); /* session frames always carry a non-zero id */
+                if (f.type == PROTO_EXEC) /* u32 id, then a SPEC */
+                        roundtrip(f.data + 4, f.len - 4);
                 (void)proto_type_name(f.type);
                 off += used;
         }

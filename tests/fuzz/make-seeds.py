@@ -133,5 +133,16 @@ spec_payload = (rec(1, b'/bin/sh') + rec(1, b'-c') + rec(1, b'echo hi') + rec(2,
 put('fuzz_proto', 'spec.bin', frame(2, spec_payload))
 put('fuzz_proto', 'guest.bin', frame(1, b'') + frame(5, b'hello\n') + frame(6, b'err\n') +
     frame(9, struct.pack('<II', 0, 3)))
+# sessions (husk exec, ps, kill --all): u32 id first
+def sframe(typ, sid, b=b''):
+    return frame(typ, struct.pack('<I', sid) + b)
+
+
+put('fuzz_proto', 'session-host.bin', sframe(12, 1, spec_payload) + sframe(13, 2, struct.pack('<I', 1)) +
+    sframe(14, 3, struct.pack('<I', 9)) + sframe(15, 1, b'input') + sframe(16, 1) +
+    sframe(19, 1, struct.pack('<I', 15)) + sframe(20, 1, struct.pack('<HH', 24, 80)))
+put('fuzz_proto', 'session-guest.bin', sframe(21, 1, struct.pack('<I', 77)) + sframe(17, 1, b'out\n') +
+    sframe(18, 1, b'err\n') + frame(5, b'main\n') + sframe(22, 1, struct.pack('<II', 0, 3)) +
+    sframe(23, 2, b'agent: ps needs husk in the guest'))
 put('fuzz_proto', 'host.bin', frame(3, b'input') + frame(4, b'') + frame(7, struct.pack('<I', 15)) +
     frame(8, struct.pack('<HH', 24, 80)) + frame(10, b'') + frame(11, b'boom'))

@@ -1,5 +1,6 @@
 /* Unit tests of the VM control protocol parser and SPEC encoding. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +87,7 @@ Test(vm_proto, random_garbage_never_overreads)
                 for (size_t j = 0; j < len; j++)
                         h[j] = (uint8_t)rand();
                 if (len >= 8 && (rand() & 1))
-                        proto_put_hdr(h, (uint32_t)(rand() % 14), (uint32_t)(rand() % 40));
+                        proto_put_hdr(h, (uint32_t)(rand() % (PROTO_TYPE_END + 2)), (uint32_t)(rand() % 40));
                 struct frame f;
                 size_t used = 0;
                 int r = proto_parse(h, len, &f, &used);
@@ -160,4 +161,77 @@ Test(vm_proto, spec_rejects_bad)
         cr_assert_eq(proto_spec_decode(nul, sizeof(nul), &s), -1); /* embedded NUL */
         uint8_t uid[] = { SPEC_ARG, 0, 1, 0, 0, 0, 'a', SPEC_UID, 0, 2, 0, 0, 0, 1, 2 };
         cr_assert_eq(proto_spec_decode(uid, sizeof(uid), &s), -1); /* short u32 */
+}
+
+/* Each type carries the payload length it is defined with, no other. */
+Test(vm_proto, lengths_per_type)
+{
+        static const struct { uint32_t type, len; int ok; } cases[] = {
+                { PROTO_READY, 0, 1 },      { PROTO_READY, 1, 0 },      { PROTO_SIGNAL, 4, 1 },
+                { PROTO_SIGNAL, 3, 0 },     { PROTO_SIGNAL, 5, 0 },     { PROTO_WINSIZE, 4, 1 },
+                { PROTO_WINSIZE, 8, 0 },    { PROTO_EXIT, 8, 1 },       { PROTO_EXIT, 4, 0 },
+                { PROTO_ACK, 0, 1 },        { PROTO_ACK, 2, 0 },        { PROTO_STDIN_EOF, 1, 0 },
+                { PROTO_EXEC, 3, 0 },       { PROTO_EXEC, 4, 1 },       { PROTO_EXEC, 40, 1 },
+                { PROTO_PS, 8, 1 },         { PROTO_PS, 4, 0 },         { PROTO_KILL_ALL, 8, 1 },
+                { PROTO_KILL_ALL, 12, 0 },  { PROTO_XSTDIN, 4, 1 },     { PROTO_XSTDIN, 0, 0 },
+                { PROTO_XSTDIN_EOF, 4, 1 }, { PROTO_XSTDIN_EOF, 5, 0 }, { PROTO_XSTDOUT, 9, 1 },
+                { PROTO_XSTDERR, 2, 0 },    { PROTO_XSIGNAL, 8, 1 },    { PROTO_XSIGNAL, 4, 0 },
+                { PROTO_XWINSIZE, 8, 1 },   { PROTO_XWINSIZE, 6, 0 },   { PROTO_XSTARTED, 8, 1 },
+                { PROTO_XSTARTED, 4, 0 },   { PROTO_XEXIT, 12, 1 },     { PROTO_XEXIT, 8, 0 },
+                { PROTO_XERROR, 4, 1 },     { PROTO_XERROR, 3, 0 },
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                uint8_t b[PROTO_HDR_LEN + 64] = { 0 };
+                proto_put_hdr(b, cases[i].type, cases[i].len);
+                if (cases[i].len >= 4)
+                        proto_put_u32(b + PROTO_HDR_LEN, 7); /* a session id */
+                struct frame f;
+                size_t used;
+                int r = proto_parse(b, PROTO_HDR_LEN + cases[i].len, &f, &used);
+                cr_assert_eq(r, cases[i].ok ? 1 : -1, "%s with %u bytes", proto_type_name(cases[i].type),
+                             cases[i].len);
+                /* a bad length is rejected from the header alone */
+                if (!cases[i].ok)
+                        cr_assert_eq(proto_parse(b, PROTO_HDR_LEN, &f, &used), -1);
+        }
+}
+
+Test(vm_proto, session_id_zero_rejected)
+{
+        uint8_t b[PROTO_HDR_LEN + 12] = { 0 };
+        struct frame f;
+        size_t used;
+        proto_put_hdr(b, PROTO_XEXIT, 12);
+        cr_assert_eq(proto_parse(b, sizeof(b), &f, &used), -1);
+        proto_put_u32(b + PROTO_HDR_LEN, 1);
+        cr_assert_eq(proto_parse(b, sizeof(b), &f, &used), 1);
+        cr_assert(proto_is_session(f.type));
+        cr_assert(!proto_is_session(PROTO_EXIT));
+}
+
+Test(vm_proto, send_id_then_parse)
+{
+        int p[2];
+        cr_assert_eq(pipe(p), 0);
+        cr_assert_eq(proto_send_id(p[1], PROTO_XSTDOUT, 42, "out", 3), 0);
+        cr_assert_eq(proto_send_id(p[1], PROTO_XSTDIN_EOF, 43, NULL, 0), 0);
+        uint8_t b[64];
+        ssize_t n = read(p[0], b, sizeof(b));
+        cr_assert_eq(n, PROTO_HDR_LEN + 7 + PROTO_HDR_LEN + 4);
+        struct frame f;
+        size_t used;
+        cr_assert_eq(proto_parse(b, (size_t)n, &f, &used), 1);
+        cr_assert_eq(f.type, PROTO_XSTDOUT);
+        cr_assert_eq(proto_get_u32(f.data), 42);
+        cr_assert_eq(memcmp(f.data + 4, "out", 3), 0);
+        cr_assert_eq(proto_parse(b + used, (size_t)n - used, &f, &used), 1);
+        cr_assert_eq(f.type, PROTO_XSTDIN_EOF);
+        cr_assert_eq(proto_get_u32(f.data), 43);
+        cr_assert_str_eq(proto_type_name(PROTO_XSTARTED), "XSTARTED");
+        /* the id counts against the cap */
+        errno = 0;
+        cr_assert_eq(proto_send_id(p[1], PROTO_XSTDOUT, 1, b, PROTO_MAX_PAYLOAD - 3), -1);
+        cr_assert_eq(errno, E2BIG);
+        close(p[0]);
+        close(p[1]);
 }

@@ -20,9 +20,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         while ((r = proto_parse(data + off, size - off, &f, &used)) == 1) {
                 if (used < PROTO_HDR_LEN || used > size - off || f.data + f.len > data + size)
                         abort();
-                if (f.type == PROTO_SPEC) {
+                if (proto_is_session(f.type) && (f.len < 4 || proto_get_u32(f.data) == 0))
+                        abort();
+                if (f.type == PROTO_SPEC || f.type == PROTO_EXEC) {
+                        size_t skip = f.type == PROTO_EXEC ? 4 : 0;
                         struct proto_spec s;
-                        if (proto_spec_decode(f.data, f.len, &s) == 0) {
+                        if (proto_spec_decode(f.data + skip, f.len - skip, &s) == 0) {
                                 uint8_t *enc;
                                 size_t len;
                                 if (!s.args || !s.args[0])

@@ -11,6 +11,12 @@ void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * Returns 0 when EXIT was sent, -1 on a fatal channel error. */
 int agent_run(int ctl, const struct proto_spec *spec);
 
+/* Sessions (vm/agent/session.c). The container id when the main process
+ * is husk's `/husk vm-guest ID ...`, else NULL. */
+const char *session_container_id(const struct proto_spec *main_spec);
+/* What a PROTO_EXEC/PS/KILL_ALL frame runs; msg gets the reason on -1. */
+int session_spec(const char *cid, const struct frame *f, struct proto_spec *out, char *msg, size_t msglen);
+
 /* Read one frame from ctl into the caller's buffer state (blocking).
  * Returns 1 with a frame, 0 on EOF, -1 on error. */
 struct rbuf {

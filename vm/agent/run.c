@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -38,7 +39,13 @@ int agent_read_frame(int ctl, struct rbuf *rb, struct frame *f, size_t *used)
         }
 }
 
+/* The main process is children[0] (session id 0, frames without an id);
+ * sessions started by PROTO_EXEC/PS/KILL_ALL take the other slots. */
+#define MAX_CHILDREN 64
+
 struct child {
+        uint32_t id;
+        int used;
         pid_t pid;
         int in, out, err; /* our ends; with a terminal out == in == pty master */
         int pty;
@@ -46,7 +53,11 @@ struct child {
         size_t pend_len;
         int status;
         int exited;
+        struct timespec exit_time;
 };
+
+static struct child children[MAX_CHILDREN];
+static const char *container_id; /* with husk in the guest: its container */
 
 static int open_pty(int *master, char *slave, size_t len)
 {
@@ -111,8 +122,15 @@ static int spawn(const struct proto_spec *s, struct child *c)
                 return -1;
         }
         c->pid = fork();
-        if (c->pid < 0)
+        if (c->pid < 0) {
+                int e = errno, fds[] = { c->pty, pin[0], pin[1], pout[0], pout[1], perr[0], perr[1] };
+                for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+                        if (fds[i] >= 0)
+                                close(fds[i]);
+                c->pty = -1;
+                errno = e;
                 return -1;
+        }
         if (c->pid == 0) {
                 int fds[3] = { pin[0], pout[1], perr[1] };
                 child_exec(s, fds, s->terminal ? slave : NULL);
@@ -177,24 +195,128 @@ static void close_in(struct child *c)
         c->in = -1;
 }
 
-/* One frame from the host. Returns -1 when the host reported an error. */
-static int host_frame(struct child *c, const struct frame *f)
+
+static struct child *find_child(uint32_t id)
 {
-        switch (f->type) {
+        for (size_t i = 0; i < MAX_CHILDREN; i++)
+                if (children[i].used && children[i].id == id)
+                        return &children[i];
+        return NULL;
+}
+
+static int any_pend(void)
+{
+        for (size_t i = 0; i < MAX_CHILDREN; i++)
+                if (children[i].used && children[i].pend)
+                        return 1;
+        return 0;
+}
+
+static void session_error(int ctl, uint32_t id, const char *msg)
+{
+        if (proto_send_id(ctl, PROTO_XERROR, id, msg, strlen(msg)) < 0)
+                agent_log("send XERROR: %s", strerror(errno));
+}
+
+static void free_child(struct child *c)
+{
+        if (c->in >= 0 && c->in != c->pty)
+                close(c->in);
+        if (c->out >= 0)
+                close(c->out);
+        if (c->err >= 0)
+                close(c->err);
+        free(c->pend);
+        memset(c, 0, sizeof(*c));
+}
+
+/* PROTO_EXEC, PROTO_PS, PROTO_KILL_ALL: start a session. */
+static void start_session(int ctl, const struct frame *f)
+{
+        uint32_t id = proto_get_u32(f->data);
+        char msg[256];
+        struct child *c = NULL;
+        if (find_child(id)) {
+                snprintf(msg, sizeof(msg), "agent: session %u is already running", id);
+                session_error(ctl, id, msg);
+                return;
+        }
+        for (size_t i = 1; !c && i < MAX_CHILDREN; i++)
+                if (!children[i].used)
+                        c = &children[i];
+        if (!c) {
+                snprintf(msg, sizeof(msg), "agent: too many sessions (at most %d)", MAX_CHILDREN - 1);
+                session_error(ctl, id, msg);
+                return;
+        }
+        if (f->type == PROTO_KILL_ALL && !container_id) { /* no husk: every process but us */
+                uint8_t ex[8] = { 0 };
+                if (kill(-1, (int)proto_get_u32(f->data + 4)) < 0 && errno != ESRCH) {
+                        snprintf(msg, sizeof(msg), "agent: kill --all: %s", strerror(errno));
+                        session_error(ctl, id, msg);
+                } else if (proto_send_id(ctl, PROTO_XEXIT, id, ex, sizeof(ex)) < 0) {
+                        agent_log("send XEXIT: %s", strerror(errno));
+                }
+                return;
+        }
+        struct proto_spec s;
+        if (session_spec(container_id, f, &s, msg, sizeof(msg)) < 0) {
+                session_error(ctl, id, msg);
+                return;
+        }
+        if (spawn(&s, c) < 0) {
+                snprintf(msg, sizeof(msg), "agent: start %s: %s", s.args[0], strerror(errno));
+                free_child(c);
+                session_error(ctl, id, msg);
+        } else {
+                c->used = 1;
+                c->id = id;
+                uint8_t p[4];
+                proto_put_u32(p, (uint32_t)c->pid);
+                if (proto_send_id(ctl, PROTO_XSTARTED, id, p, sizeof(p)) < 0)
+                        agent_log("send XSTARTED: %s", strerror(errno));
+        }
+        proto_spec_free(&s);
+}
+
+/* One frame from the host. Returns -1 when the host reported an error. */
+static int host_frame(int ctl, const struct frame *f)
+{
+        uint32_t type = f->type;
+        const uint8_t *d = f->data;
+        uint32_t len = f->len;
+        struct child *c = &children[0];
+        if (type == PROTO_EXEC || type == PROTO_PS || type == PROTO_KILL_ALL) {
+                start_session(ctl, f);
+                return 0;
+        }
+        if (proto_is_session(type)) { /* XSTDIN... -> the plain type for that child */
+                c = find_child(proto_get_u32(d));
+                d += 4;
+                len -= 4;
+                if (!c) /* ended already: its input has nowhere to go */
+                        return 0;
+                type = type == PROTO_XSTDIN       ? PROTO_STDIN
+                       : type == PROTO_XSTDIN_EOF ? PROTO_STDIN_EOF
+                       : type == PROTO_XSIGNAL    ? PROTO_SIGNAL
+                       : type == PROTO_XWINSIZE   ? PROTO_WINSIZE
+                                                  : 0;
+        }
+        switch (type) {
         case PROTO_STDIN:
-                write_in(c, f->data, f->len);
+                write_in(c, d, len);
                 break;
         case PROTO_STDIN_EOF:
                 close_in(c);
                 break;
         case PROTO_SIGNAL:
-                if (f->len == 4 && !c->exited)
-                        kill(c->pty >= 0 ? -c->pid : c->pid, (int)proto_get_u32(f->data));
+                if (len == 4 && !c->exited)
+                        kill(c->pty >= 0 ? -c->pid : c->pid, (int)proto_get_u32(d));
                 break;
         case PROTO_WINSIZE:
-                if (f->len == 4 && c->pty >= 0) {
-                        struct winsize ws = { .ws_row = (unsigned short)(f->data[0] | f->data[1] << 8),
-                                              .ws_col = (unsigned short)(f->data[2] | f->data[3] << 8) };
+                if (len == 4 && c->pty >= 0) {
+                        struct winsize ws = { .ws_row = (unsigned short)(d[0] | d[1] << 8),
+                                              .ws_col = (unsigned short)(d[2] | d[3] << 8) };
                         ioctl(c->pty, TIOCSWINSZ, &ws);
                 }
                 break;
@@ -206,15 +328,14 @@ static int host_frame(struct child *c, const struct frame *f)
         return 0;
 }
 
-
 /* Act on every whole frame in agent_rb. 0 when the session must end. */
-static int handle_buffered(struct child *c)
+static int handle_buffered(int ctl)
 {
         struct frame f;
         size_t used;
         int r = 0;
-        while (!c->pend && (r = proto_parse(agent_rb.data, agent_rb.len, &f, &used)) == 1) {
-                int h = host_frame(c, &f);
+        while (!any_pend() && (r = proto_parse(agent_rb.data, agent_rb.len, &f, &used)) == 1) {
+                int h = host_frame(ctl, &f);
                 rbuf_consume(&agent_rb, used);
                 if (h < 0)
                         return 0;
@@ -223,7 +344,7 @@ static int handle_buffered(struct child *c)
 }
 
 /* Read what the host sent and act on it. 0 on EOF/error. */
-static int pump_host(int ctl, struct child *c)
+static int pump_host(int ctl)
 {
         ssize_t n = read(ctl, agent_rb.data + agent_rb.len, sizeof(agent_rb.data) - agent_rb.len);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -231,11 +352,11 @@ static int pump_host(int ctl, struct child *c)
         if (n <= 0)
                 return 0;
         agent_rb.len += (size_t)n;
-        return handle_buffered(c);
+        return handle_buffered(ctl);
 }
 
 /* Forward one read of an output fd. Returns 0 on EOF. */
-static int pump_out(int ctl, int *fd, uint32_t type)
+static int pump_out(int ctl, struct child *c, int *fd, uint32_t type)
 {
         static uint8_t buf[PROTO_CHUNK];
         ssize_t n = read(*fd, buf, sizeof(buf));
@@ -246,64 +367,146 @@ static int pump_out(int ctl, int *fd, uint32_t type)
                 *fd = -1;
                 return 0;
         }
-        if (proto_send(ctl, type, buf, (size_t)n) < 0)
+        int r = c->id ? proto_send_id(ctl, type == PROTO_STDOUT ? PROTO_XSTDOUT : PROTO_XSTDERR, c->id, buf,
+                                      (size_t)n)
+                      : proto_send(ctl, type, buf, (size_t)n);
+        if (r < 0)
                 agent_log("send %s: %s", proto_type_name(type), strerror(errno));
         return 1;
 }
 
-static void reap(struct child *c)
+static void reap(void)
 {
         int st;
         pid_t p;
         while ((p = waitpid(-1, &st, WNOHANG)) > 0) /* PID 1 reaps every orphan */
-                if (p == c->pid) {
-                        c->status = st;
-                        c->exited = 1;
-                }
+                for (size_t i = 0; i < MAX_CHILDREN; i++)
+                        if (children[i].used && children[i].pid == p && !children[i].exited) {
+                                children[i].status = st;
+                                children[i].exited = 1;
+                                clock_gettime(CLOCK_MONOTONIC, &children[i].exit_time);
+                        }
 }
 
-static void relay(int ctl, struct child *c, int sfd)
+static long ms_since(const struct timespec *t)
 {
-        int host_open = handle_buffered(c); /* frames that came with SPEC */
-        for (;;) {
-                struct pollfd p[5] = {
-                        { .fd = host_open && !c->pend ? ctl : -1, .events = POLLIN },
-                        { .fd = c->out, .events = POLLIN },
-                        { .fd = c->err, .events = POLLIN },
-                        { .fd = sfd, .events = POLLIN },
-                        { .fd = c->pend ? c->in : -1, .events = POLLOUT },
-                };
-                if (c->exited && c->out < 0 && c->err < 0)
-                        return;
-                if (c->pend && c->in < 0) { /* stdin is gone: drop, read the host again */
-                        free(c->pend);
-                        c->pend = NULL;
-                        if (host_open && !handle_buffered(c))
-                                host_open = 0;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+static void put_exit(uint8_t ex[8], int status)
+{
+        proto_put_u32(ex, WIFSIGNALED(status) ? 1 : 0);
+        proto_put_u32(ex + 4, (uint32_t)(WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status)));
+}
+
+/* After an exit, output still queued in pipes is forwarded for a little
+ * while (a background child may keep them open forever). A finished
+ * session sends XEXIT and frees its slot. Returns 1 while a child waits
+ * for its grace period to end. */
+static int finish_children(int ctl)
+{
+        int waiting = 0;
+        for (size_t i = 0; i < MAX_CHILDREN; i++) {
+                struct child *c = &children[i];
+                if (!c->used || !c->exited)
+                        continue;
+                if (c->out >= 0 || c->err >= 0) {
+                        if (ms_since(&c->exit_time) < 200) {
+                                waiting = 1;
+                                continue;
+                        }
+                        if (c->out >= 0 && c->out == c->pty)
+                                c->in = c->pty = -1;
+                        if (c->out >= 0)
+                                close(c->out);
+                        if (c->err >= 0)
+                                close(c->err);
+                        c->out = c->err = -1;
                 }
-                /* after the exit, wait a little for output still queued in pipes
-                 * (a background child may keep them open forever) */
-                int r = poll(p, 5, c->exited ? 200 : -1);
+                if (i == 0)
+                        continue; /* the main process: agent_run sends EXIT */
+                uint8_t ex[8];
+                put_exit(ex, c->status);
+                if (proto_send_id(ctl, PROTO_XEXIT, c->id, ex, sizeof(ex)) < 0)
+                        agent_log("send XEXIT: %s", strerror(errno));
+                free_child(c);
+        }
+        return waiting;
+}
+
+static int sessions_running(void)
+{
+        for (size_t i = 1; i < MAX_CHILDREN; i++)
+                if (children[i].used)
+                        return 1;
+        return 0;
+}
+
+#define NPOLL (2 + 3 * MAX_CHILDREN)
+
+static void relay(int ctl, int sfd)
+{
+        struct child *mainc = &children[0];
+        int host_open = handle_buffered(ctl); /* frames that came with SPEC */
+        struct timespec main_done = { 0, 0 };
+        for (;;) {
+                int waiting = finish_children(ctl);
+                if (mainc->exited && mainc->out < 0 && mainc->err < 0) {
+                        /* sessions end with the container (its pid namespace
+                         * is gone); give them a moment to report */
+                        if (!main_done.tv_sec)
+                                clock_gettime(CLOCK_MONOTONIC, &main_done);
+                        if (!sessions_running() || ms_since(&main_done) > 2000)
+                                return;
+                        waiting = 1;
+                }
+                struct pollfd p[NPOLL];
+                struct child *owner[NPOLL] = { 0 };
+                int n = 0, pend = any_pend();
+                p[n++] = (struct pollfd){ .fd = host_open && !pend ? ctl : -1, .events = POLLIN };
+                p[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+                for (size_t i = 0; i < MAX_CHILDREN; i++) {
+                        struct child *c = &children[i];
+                        if (!c->used)
+                                continue;
+                        if (c->pend && c->in < 0) { /* stdin is gone: drop */
+                                free(c->pend);
+                                c->pend = NULL;
+                        }
+                        owner[n] = c;
+                        p[n++] = (struct pollfd){ .fd = c->out, .events = POLLIN };
+                        owner[n] = c;
+                        p[n++] = (struct pollfd){ .fd = c->err, .events = POLLIN };
+                        owner[n] = c;
+                        p[n++] = (struct pollfd){ .fd = c->pend ? c->in : -1, .events = POLLOUT };
+                }
+                if (pend && !any_pend() && host_open && !handle_buffered(ctl))
+                        host_open = 0;
+                int r = poll(p, (nfds_t)n, waiting ? 50 : -1);
                 if (r < 0 && errno == EINTR)
                         continue;
-                if (r <= 0)
+                if (r < 0)
                         return;
-                if (p[1].revents && !pump_out(ctl, &c->out, PROTO_STDOUT) && c->pty >= 0)
-                        c->in = c->pty = -1; /* the same fd, now closed */
-                if (p[2].revents)
-                        pump_out(ctl, &c->err, PROTO_STDERR);
-                if (p[0].revents && !pump_host(ctl, c))
-                        host_open = 0;
-                if (p[4].revents) { /* stdin room again: resume host frames */
-                        drain_pend(c);
-                        if (!c->pend && host_open && !handle_buffered(c))
-                                host_open = 0;
+                for (int i = 2; i < n; i += 3) {
+                        struct child *c = owner[i];
+                        if (p[i].revents && !pump_out(ctl, c, &c->out, PROTO_STDOUT) && c->pty >= 0)
+                                c->in = c->pty = -1; /* the same fd, now closed */
+                        if (p[i + 1].revents)
+                                pump_out(ctl, c, &c->err, PROTO_STDERR);
+                        if (p[i + 2].revents) /* stdin room again */
+                                drain_pend(c);
                 }
-                if (p[3].revents) {
+                if (p[0].revents && !pump_host(ctl))
+                        host_open = 0;
+                if (!any_pend() && host_open && !handle_buffered(ctl))
+                        host_open = 0;
+                if (p[1].revents) {
                         struct signalfd_siginfo si;
                         if (read(sfd, &si, sizeof(si)) < 0 && errno != EAGAIN)
                                 agent_log("signalfd: %s", strerror(errno));
-                        reap(c);
+                        reap();
                 }
         }
 }
@@ -316,24 +519,24 @@ int agent_run(int ctl, const struct proto_spec *spec)
         sigprocmask(SIG_BLOCK, &set, NULL);
         signal(SIGPIPE, SIG_IGN);
         int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-        struct child c = { 0 };
-        if (sfd < 0 || spawn(spec, &c) < 0) {
+        struct child *c = &children[0];
+        container_id = session_container_id(spec);
+        if (sfd < 0 || spawn(spec, c) < 0) {
                 char m[256];
                 int n = snprintf(m, sizeof(m), "agent: start %s: %s", spec->args[0], strerror(errno));
                 proto_send(ctl, PROTO_ERROR, m, (size_t)n);
                 return -1;
         }
-        relay(ctl, &c, sfd);
-        while (!c.exited) { /* output closed early, or the host went away */
+        c->used = 1;
+        relay(ctl, sfd);
+        while (!c->exited) { /* output closed early, or the host went away */
                 int st;
-                if (waitpid(c.pid, &st, 0) == c.pid) {
-                        c.status = st;
-                        c.exited = 1;
+                if (waitpid(c->pid, &st, 0) == c->pid) {
+                        c->status = st;
+                        c->exited = 1;
                 }
         }
         uint8_t ex[8];
-        proto_put_u32(ex, WIFSIGNALED(c.status) ? 1 : 0);
-        proto_put_u32(ex + 4, (uint32_t)(WIFSIGNALED(c.status) ? WTERMSIG(c.status)
-                                                               : WEXITSTATUS(c.status)));
+        put_exit(ex, c->status);
         return proto_send(ctl, PROTO_EXIT, ex, sizeof(ex));
 }
