@@ -23,6 +23,7 @@
 #include "container.h"
 #include "supervise.h"
 #include "terminal.h"
+#include "vm_binds.h"
 #include "vm_mode.h"
 
 #define GUEST_ROOT "/run/husk"
@@ -30,27 +31,16 @@
 
 static size_t dropped_from, dropped_total;
 
-
-
-static bool is_bind(const struct oci_mount *m)
-{
-        if (m->type && !strcmp(m->type, "bind"))
-                return true;
-        for (size_t i = 0; i < m->n_options; i++)
-                if (!strcmp(m->options[i], "bind") || !strcmp(m->options[i], "rbind"))
-                        return true;
-        return false;
-}
-
-/* Bind mounts of host paths cannot be made in the guest: skip those whose
- * source is missing here (with a warning) rather than fail. The skipped
- * entries are moved past n_mounts so oci_config_free still frees them. */
+/* Bind mounts whose source is neither shared from the host (vm_guest_binds)
+ * nor in the guest (device nodes): skip them with a warning rather than
+ * fail. The skipped entries are moved past n_mounts so oci_config_free
+ * still frees them. */
 static void drop_host_binds(struct oci_config *cfg)
 {
         size_t keep = 0;
         for (size_t i = 0; i < cfg->n_mounts; i++) {
                 struct oci_mount *m = &cfg->mounts[i];
-                if (is_bind(m) && m->source && access(m->source, F_OK) < 0) {
+                if (vm_mount_is_bind(m) && m->source && access(m->source, F_OK) < 0) {
                         fprintf(stderr, "husk: warning: VM mode: mounts: bind of host path %s on %s skipped\n",
                                 m->source, m->destination);
                         continue;
@@ -72,6 +62,10 @@ static int guest_run(const char *id, char *json, herr_t *err)
         struct oci_config *cfg = NULL;
         if (oci_config_parse(json, strlen(json), &cfg, err) < 0)
                 return herr_prefix(err, "config.json");
+        if (vm_guest_binds(cfg, err) < 0) {
+                oci_config_free(cfg);
+                return -1;
+        }
         struct oci_hooks *hooks = cfg->hooks;
         char *host_root = cfg->root ? cfg->root->path : NULL;
         cfg->hooks = NULL;

@@ -48,6 +48,7 @@
 #include "log.h"
 #include "sync.h"
 #include "terminal.h"
+#include "vm_binds.h"
 
 #define EXE_ENV "_HUSK_EXE"
 
@@ -195,6 +196,7 @@ struct monitor {
         int sfd;       /* signalfd */
         struct vm *vm;
         char *guest;   /* the static husk in the initramfs, or NULL */
+        const struct vm_bind_plan *binds; /* host paths of bind mounts */
 };
 
 static void write_reason(struct monitor *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -361,6 +363,12 @@ static int boot(struct monitor *m, herr_t *err)
                 .die_with_parent = true,
                 .guest_husk = m->guest,
         };
+        if (m->guest) { /* husk in the guest binds them (runtime/vm_binds.c) */
+                vo.binds = m->binds->binds;
+                vo.n_binds = m->binds->n;
+        } else if (m->binds->n) {
+                husk_warn("VM mode: bind mounts of host paths are skipped without husk-guest");
+        }
         if (v && v->n_kernel_parameters) {
                 cmdline = join(v->kernel_parameters, v->n_kernel_parameters);
                 if (!cmdline)
@@ -580,6 +588,7 @@ struct vcreate {
         int console_fd;
         int tty_master, tty_slave;
         pid_t pid;
+        struct vm_bind_plan binds;
 };
 
 
@@ -653,6 +662,7 @@ static int spawn_monitor(struct vcreate *c, herr_t *err)
                         .o = c->o, .cfg = c->cfg, .rootfs = c->st->rootfs, .cgroup = c->st->cgroup,
                         .statefd = openat(c->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
                         .start_fd = c->start_fd, .ready_fd = pfd[1], .tty_slave = c->tty_slave, .sfd = -1,
+                        .binds = &c->binds,
                 };
                 /* The locked state dir fd, the console socket and the master
                  * stay with create. */
@@ -739,9 +749,14 @@ int vm_container_create(const struct create_opts *o, struct oci_config *cfg, str
         char abs[PATH_MAX];
         if (dd && *dd && dd[0] != '/' && realpath(dd, abs))
                 (void)setenv("HUSK_DATA_DIR", abs, 1); /* the monitor outlives our cwd */
-        c.dirfd = store_create(o->root, o->id, err);
-        if (c.dirfd < 0)
+        /* Bind sources are checked before anything is made. */
+        if (vm_binds_plan(cfg, o->bundle, &c.binds, err) < 0)
                 return -1;
+        c.dirfd = store_create(o->root, o->id, err);
+        if (c.dirfd < 0) {
+                vm_binds_plan_free(&c.binds);
+                return -1;
+        }
         int rc = create_steps(&c, err);
         if (rc < 0)
                 undo(&c);
@@ -754,6 +769,7 @@ int vm_container_create(const struct create_opts *o, struct oci_config *cfg, str
         if (c.tty_slave >= 0)
                 close(c.tty_slave);
         close(c.dirfd);
+        vm_binds_plan_free(&c.binds);
         return rc;
 }
 
