@@ -4,10 +4,12 @@
  * bundle rootfs at /newroot (husk.oci=1). It makes the container there with
  * husk's own code (namespaces, cgroup v2 limits, capabilities, seccomp,
  * mounts, rlimits, hostname, user), runs it like `husk run` and exits with
- * its status. Hooks are the host's business (runtime/vm_mode.c). Runs as
+ * its status. createContainer and startContainer hooks run here, in the
+ * container; the other hooks are the host's (runtime/vm_mode.c). Runs as
  * root in the guest, in the initramfs root; pivot_root cannot leave the
  * initramfs, so the container root is entered with MS_MOVE + chroot. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,9 +18,11 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/fileutil.h"
 #include "cli.h"
 #include "container.h"
 #include "supervise.h"
@@ -57,6 +61,39 @@ static void drop_host_binds(struct oci_config *cfg)
         cfg->n_mounts = keep;
 }
 
+/* The status pipe of the agent (fd 3, PROTO_STATUS to the host), or -1. */
+static int status_fd = -1;
+
+static void status_open(void)
+{
+        struct stat sb;
+        if (fstat(3, &sb) == 0 && S_ISFIFO(sb.st_mode) && fcntl(3, F_SETFD, FD_CLOEXEC) == 0)
+                status_fd = 3;
+}
+
+static void status_send(char what, const char *msg)
+{
+        char buf[HERR_MSG_MAX + 1];
+        int n = snprintf(buf, sizeof(buf), "%c%s", what, msg ? msg : "");
+        if (status_fd < 0 || n < 0)
+                return;
+        (void)write_all(status_fd, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+        close(status_fd);
+        status_fd = -1;
+}
+
+/* In the guest, createContainer and startContainer hooks run in the
+ * container (runtime/init.c; createContainer chrooted into the rootfs);
+ * the others are the host's (runtime/vm_mode.c, lifecycle.c). */
+static struct oci_hooks *guest_hooks(const struct oci_hooks *h, struct oci_hooks *out)
+{
+        if (!h || (!h->create_container.n && !h->start_container.n))
+                return NULL;
+        *out = (struct oci_hooks){ .create_container = h->create_container,
+                                   .start_container = h->start_container };
+        return out;
+}
+
 static int guest_run(const char *id, char *json, herr_t *err)
 {
         struct oci_config *cfg = NULL;
@@ -66,16 +103,18 @@ static int guest_run(const char *id, char *json, herr_t *err)
                 oci_config_free(cfg);
                 return -1;
         }
-        struct oci_hooks *hooks = cfg->hooks;
+        struct oci_hooks *hooks = cfg->hooks, in_guest;
         char *host_root = cfg->root ? cfg->root->path : NULL;
-        cfg->hooks = NULL;
+        cfg->hooks = guest_hooks(hooks, &in_guest);
         if (cfg->root)
                 cfg->root->path = GUEST_ROOTFS;
         drop_host_binds(cfg);
         struct create_opts o = {
-                .root = GUEST_ROOT, .id = id, .bundle = "/", .console_fd = -1, .no_pivot = true,
+                .root = GUEST_ROOT, .id = id, .console_fd = -1, .no_pivot = true,
                 .config_json = json, .config_len = strlen(json),
         };
+        const char *bundle = getenv(VM_GUEST_BUNDLE_ENV);
+        o.bundle = bundle && bundle[0] == '/' ? bundle : "/";
         struct container_state st = { 0 };
         int pair[2] = { -1, -1 }, master = -1, rc = -1;
         int sfd = block_signals(NULL);
@@ -96,6 +135,7 @@ static int guest_run(const char *id, char *json, herr_t *err)
                 goto out;
         if (container_start(GUEST_ROOT, id, err) < 0)
                 goto out;
+        status_send('S', NULL);
         struct relay r;
         if (master >= 0)
                 relay_begin(&r, master, err);
@@ -126,6 +166,11 @@ int cmd_vm_guest(struct cli *c, int argc, char **argv, herr_t *err)
         if (argc != 3)
                 return cli_usage_error("vm-guest", "expected ID CONFIG_JSON", err), EXIT_HUSK_ERROR;
         vm_mode_guest = true;
+        status_open();
         int rc = guest_run(argv[1], argv[2], err);
+        if (rc < 0 && status_fd >= 0) { /* husk start reports it */
+                status_send('E', err->msg);
+                herr_clear(err);
+        }
         return rc < 0 ? EXIT_HUSK_ERROR : rc;
 }

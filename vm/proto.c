@@ -82,7 +82,7 @@ const char *proto_type_name(uint32_t type)
                 [PROTO_STDOUT] = "STDOUT",   [PROTO_STDERR] = "STDERR",
                 [PROTO_SIGNAL] = "SIGNAL",   [PROTO_WINSIZE] = "WINSIZE",
                 [PROTO_EXIT] = "EXIT",       [PROTO_ACK] = "ACK",
-                [PROTO_ERROR] = "ERROR",
+                [PROTO_ERROR] = "ERROR",     [PROTO_STATUS] = "STATUS",
         };
         if (type == 0 || type >= PROTO_TYPE_END)
                 return "UNKNOWN";

@@ -123,6 +123,10 @@ static int on_frame(struct relay *r, const struct frame *f, herr_t *err)
                 r->status = proto_get_u32(f->data) ? 128 + (int)proto_get_u32(f->data + 4)
                                                    : (int)proto_get_u32(f->data + 4);
                 return queue(r, PROTO_ACK, NULL, 0, err);
+        case PROTO_STATUS:
+                if (p->on_status)
+                        p->on_status(p->status_arg, f->data, f->len);
+                return 0;
         case PROTO_ERROR:
                 return herr_set(err, 0, "VM agent: %.*s", (int)f->len, f->data);
         default:

@@ -70,6 +70,9 @@ struct vm_process {
         int stdout_fd;      /* -1: discard */
         int stderr_fd;      /* -1: discard */
         int signal_fd;      /* a signalfd whose signals are forwarded, or -1 */
+        /* what the guest process wrote to its fd 3 (husk.oci=1 only) */
+        void (*on_status)(void *arg, const uint8_t *data, size_t len);
+        void *status_arg;
 };
 
 /* Defaults: stdio 0/1/2, signal_fd -1, uid/gid 0. */

@@ -17,6 +17,8 @@
 
 extern char **environ;
 
+int agent_status_fd;
+
 void rbuf_consume(struct rbuf *rb, size_t used)
 {
         memmove(rb->data, rb->data + used, rb->len - used);
@@ -42,6 +44,7 @@ struct child {
         pid_t pid;
         int in, out, err; /* our ends; with a terminal out == in == pty master */
         int pty;
+        int st; /* read end of the process's status pipe (fd 3), or -1 */
         uint8_t *pend; /* stdin bytes the process has not taken yet */
         size_t pend_len;
         int status;
@@ -61,8 +64,12 @@ static int open_pty(int *master, char *slave, size_t len)
         return 0;
 }
 
-static void child_exec(const struct proto_spec *s, int fds[3], const char *slave)
+static void child_exec(const struct proto_spec *s, int fds[3], const char *slave, int st)
 {
+        /* out of the way of 0-2 first: dup2 onto 3 then clears CLOEXEC */
+        int st_hi = st >= 0 ? fcntl(st, F_DUPFD_CLOEXEC, 10) : -1;
+        if (st >= 0 && st_hi < 0)
+                _exit(126);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
@@ -80,6 +87,8 @@ static void child_exec(const struct proto_spec *s, int fds[3], const char *slave
         for (int i = 0; i < 3; i++)
                 if (dup2(fds[i], i) < 0)
                         _exit(126);
+        if (st_hi >= 0 && dup2(st_hi, 3) < 0)
+                _exit(126);
         if (chdir(s->cwd ? s->cwd : "/") < 0) {
                 dprintf(2, "husk-agent: chdir %s: %s\n", s->cwd, strerror(errno));
                 _exit(126);
@@ -100,9 +109,11 @@ static void child_exec(const struct proto_spec *s, int fds[3], const char *slave
 
 static int spawn(const struct proto_spec *s, struct child *c)
 {
-        int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
+        int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 }, pst[2] = { -1, -1 };
         char slave[64];
-        c->in = c->out = c->err = c->pty = -1;
+        c->in = c->out = c->err = c->pty = c->st = -1;
+        if (agent_status_fd && pipe2(pst, O_CLOEXEC) < 0)
+                return -1;
         if (s->terminal) {
                 if (open_pty(&c->pty, slave, sizeof(slave)) < 0)
                         return -1;
@@ -115,7 +126,11 @@ static int spawn(const struct proto_spec *s, struct child *c)
                 return -1;
         if (c->pid == 0) {
                 int fds[3] = { pin[0], pout[1], perr[1] };
-                child_exec(s, fds, s->terminal ? slave : NULL);
+                child_exec(s, fds, s->terminal ? slave : NULL, pst[1]);
+        }
+        if (pst[0] >= 0) {
+                close(pst[1]);
+                c->st = pst[0];
         }
         if (s->terminal) {
                 c->in = c->out = c->pty;
@@ -266,14 +281,15 @@ static void relay(int ctl, struct child *c, int sfd)
 {
         int host_open = handle_buffered(c); /* frames that came with SPEC */
         for (;;) {
-                struct pollfd p[5] = {
+                struct pollfd p[6] = {
                         { .fd = host_open && !c->pend ? ctl : -1, .events = POLLIN },
                         { .fd = c->out, .events = POLLIN },
                         { .fd = c->err, .events = POLLIN },
                         { .fd = sfd, .events = POLLIN },
                         { .fd = c->pend ? c->in : -1, .events = POLLOUT },
+                        { .fd = c->st, .events = POLLIN },
                 };
-                if (c->exited && c->out < 0 && c->err < 0)
+                if (c->exited && c->out < 0 && c->err < 0 && c->st < 0)
                         return;
                 if (c->pend && c->in < 0) { /* stdin is gone: drop, read the host again */
                         free(c->pend);
@@ -283,7 +299,7 @@ static void relay(int ctl, struct child *c, int sfd)
                 }
                 /* after the exit, wait a little for output still queued in pipes
                  * (a background child may keep them open forever) */
-                int r = poll(p, 5, c->exited ? 200 : -1);
+                int r = poll(p, 6, c->exited ? 200 : -1);
                 if (r < 0 && errno == EINTR)
                         continue;
                 if (r <= 0)
@@ -292,6 +308,8 @@ static void relay(int ctl, struct child *c, int sfd)
                         c->in = c->pty = -1; /* the same fd, now closed */
                 if (p[2].revents)
                         pump_out(ctl, &c->err, PROTO_STDERR);
+                if (p[5].revents)
+                        pump_out(ctl, &c->st, PROTO_STATUS);
                 if (p[0].revents && !pump_host(ctl, c))
                         host_open = 0;
                 if (p[4].revents) { /* stdin room again: resume host frames */
