@@ -133,7 +133,8 @@ static int guest_run(const char *id, char *json, herr_t *err)
                 goto out;
         if (pair[0] >= 0 && (master = terminal_recv(pair[0], err)) < 0)
                 goto out;
-        if (container_start(GUEST_ROOT, id, err) < 0)
+        /* the parsed config: the hooks of the host (poststart) stay there */
+        if (container_start_cfg(GUEST_ROOT, id, cfg, err) < 0)
                 goto out;
         status_send('S', NULL);
         struct relay r;

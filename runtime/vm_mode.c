@@ -365,6 +365,11 @@ static int boot(struct monitor *m, herr_t *err)
                 .die_with_parent = true,
                 .guest_husk = m->guest,
         };
+        const char *share = getenv("HUSK_VM_SHARE"); /* testing: force 9p or virtiofs */
+        if (share && !strcmp(share, "9p"))
+                vo.share_kind = VM_SHARE_9P;
+        else if (share && !strcmp(share, "virtiofs"))
+                vo.share_kind = VM_SHARE_VIRTIOFS;
         if (m->guest) { /* husk in the guest binds them (runtime/vm_binds.c) */
                 vo.binds = m->binds->binds;
                 vo.n_binds = m->binds->n;
