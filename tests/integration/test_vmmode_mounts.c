@@ -1,6 +1,6 @@
 /* VM mode: bind mounts of host paths (runtime/vm_binds.c, vm/binds.c) and
  * the hooks that run in the guest (createContainer, startContainer).
- * Four tests boot a VM (a few seconds each under TCG); skipped when no
+ * Five tests boot a VM (a few seconds each under TCG); skipped when no
  * kernel was fetched (make vm-kernel HUSK_DATA_DIR=build/data). */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -105,7 +105,8 @@ static int procs_caps(const char *prefix, const char *needle, unsigned long long
         return n;
 }
 
-Test(vmmounts, rw_ro_and_file_binds, .timeout = 300)
+/* share: NULL (virtiofs here) or "9p" (QEMU serves the staged binds) */
+static void rw_ro_file(const char *share)
 {
         char rw[PATH_MAX], ro[PATH_MAX], files[PATH_MAX], mounts[4 * PATH_MAX];
         snprintf(rw, sizeof(rw), "%s", h_path("rw"));
@@ -126,16 +127,20 @@ Test(vmmounts, rw_ro_and_file_binds, .timeout = 300)
                 .args = "[\"sh\",\"-c\",\"echo written-in-guest > /data/out; "
                         "touch /conf/new 2>/dev/null && echo ro-writable || echo ro-refused; cat /conf/hello; "
                         "cat /etc/one; echo appended >> /etc/one; ls /etc | grep -c '^two$'; "
-                        "ls /run/husk-binds 2>/dev/null | wc -l; uname -r\"]",
+                        "ls /run/husk-binds 2>/dev/null | wc -l; grep ' /data ' /proc/mounts | cut -d' ' -f3; uname -r\"]",
                 .mounts_extra = mounts,
         });
         struct h_res r;
-        HUSK_O(&r, &vm_opts, "run", "--vm", "--bundle", b, h_id("binds"));
+        char env[64];
+        snprintf(env, sizeof(env), "HUSK_VM_SHARE=%s", share ? share : "");
+        const char *envs[] = { env, NULL };
+        struct h_opts o = { .timeout_ms = VM_TIMEOUT_MS, .env = envs };
+        HUSK_O(&r, &o, "run", "--vm", "--bundle", b, h_id("binds"));
         H_OK(&r);
         struct utsname u;
         uname(&u);
         char want[512];
-        snprintf(want, sizeof(want), "ro-refused\nfrom the host\none\n0\n0\n");
+        snprintf(want, sizeof(want), "ro-refused\nfrom the host\none\n0\n0\n%s\n", share ? share : "virtiofs");
         H_HAS(r.out, want);
         H_HASNT(r.out, u.release); /* it ran in the guest */
         char *out = h_read(h_path("rw/out"));
@@ -149,6 +154,16 @@ Test(vmmounts, rw_ro_and_file_binds, .timeout = 300)
         free(two);
         h_res_free(&r);
         h_assert_clean(h_id("binds"), NULL);
+}
+
+Test(vmmounts, rw_ro_and_file_binds, .timeout = 300)
+{
+        rw_ro_file(NULL);
+}
+
+Test(vmmounts, rw_ro_and_file_binds_9p, .timeout = 300)
+{
+        rw_ro_file("9p");
 }
 
 /* The binds' virtiofsd runs without CAP_MKNOD and is gone after a crash
