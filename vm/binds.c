@@ -2,8 +2,8 @@
  *
  * virtiofs and virtio-9p share directory trees, and a file bind must not
  * expose its siblings. So the sources are staged: the server of the share
- * (a virtiofsd of its own, or QEMU itself for 9p) is forked into a private
- * mount namespace where a tmpfs covers <run dir>/binds and each source is
+ * (a virtiofsd of its own, or QEMU itself for 9p) is forked into a mount
+ * namespace of its own (a slave of the host's) where a tmpfs covers <run dir>/binds and each source is
  * bind-mounted on an entry of it ("3" for mounts[3]: a directory, or an
  * empty file covered by the single source file). Only these mounts are in
  * the share; the host sees an empty directory, and the mounts vanish with
@@ -75,8 +75,9 @@ void vm_binds_stage(const struct vm *vm)
 {
         if (unshare(CLONE_NEWNS) < 0)
                 stage_fail("unshare", "the mount namespace");
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-                stage_fail("make private", "/");
+        /* slave: host mounts made later still reach the server; ours stay here */
+        if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+                stage_fail("make slave", "/");
         if (mount("husk-binds", vm->binds_dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                   "mode=0755,size=64k,nr_inodes=4096") < 0)
                 stage_fail("tmpfs on", vm->binds_dir);
