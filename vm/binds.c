@@ -3,9 +3,10 @@
  * virtiofs and virtio-9p share directory trees, and a file bind must not
  * expose its siblings. So the sources are staged: the server of the share
  * (a virtiofsd of its own, or QEMU itself for 9p) is forked into a mount
- * namespace of its own (a slave of the host's) where a tmpfs covers <run dir>/binds and each source is
- * bind-mounted on an entry of it ("3" for mounts[3]: a directory, or an
- * empty file covered by the single source file). Only these mounts are in
+ * namespace of its own (a slave of the host's) where a tmpfs covers
+ * <run dir>/binds and each source is bind-mounted on an entry of it ("3"
+ * for mounts[3]: a directory, or an empty file covered by the single
+ * source file). Only these mounts are in
  * the share; the host sees an empty directory, and the mounts vanish with
  * the server's namespace (no host mount to clean up, also after a crash).
  *
