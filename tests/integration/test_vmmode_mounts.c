@@ -1,6 +1,6 @@
 /* VM mode: bind mounts of host paths (runtime/vm_binds.c, vm/binds.c) and
  * the hooks that run in the guest (createContainer, startContainer).
- * Five tests boot a VM (a few seconds each under TCG); skipped when no
+ * Seven tests boot a VM (a few seconds each under TCG); skipped when no
  * kernel was fetched (make vm-kernel HUSK_DATA_DIR=build/data). */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -290,14 +290,17 @@ Test(vmmounts, hooks_in_the_guest, .timeout = 300)
         h_assert_clean(id, NULL);
 }
 
-/* runtime.md: a failing startContainer hook fails start, and the container
- * is stopped (the program never ran). */
-Test(vmmounts, failing_start_hook, .timeout = 300)
+/* runtime.md: a failing startContainer (or, in VM mode where the guest's
+ * container is made at start, createContainer) hook fails start, and the
+ * container is stopped (the program never ran). */
+static void failing_hook(const char *kind)
 {
-        char *root = copy_rootfs();
+        char *root = copy_rootfs(), top[512], want[128];
+        snprintf(top, sizeof(top),
+                 ",\"hooks\":{\"%s\":[{\"path\":\"/bin/sh\",\"args\":[\"sh\",\"-c\",\"exit 3\"]}]}", kind);
         const char *b = h_bundle(&(struct h_cfg){
                 .args = "[\"sh\",\"-c\",\"echo ran > /program-ran\"]", .root_path = root, .writable_root = true,
-                .top_extra = ",\"hooks\":{\"startContainer\":[{\"path\":\"/bin/sh\",\"args\":[\"sh\",\"-c\",\"exit 3\"]}]}",
+                .top_extra = top,
         });
         const char *id = h_id("failhook");
         struct h_res r;
@@ -305,7 +308,8 @@ Test(vmmounts, failing_start_hook, .timeout = 300)
         H_OK(&r);
         h_res_free(&r);
         HUSK_O(&r, &vm_opts, "start", id);
-        h_assert_fail(&r, "hook startContainer[0] /bin/sh: exited with status 3");
+        snprintf(want, sizeof(want), "hook %s[0] /bin/sh: exited with status 3", kind);
+        h_assert_fail(&r, want);
         h_res_free(&r);
         cr_assert(h_wait_status(id, "stopped", 60000), "the container is not stopped after a failed start");
         char p[PATH_MAX + 32];
@@ -316,4 +320,14 @@ Test(vmmounts, failing_start_hook, .timeout = 300)
         h_res_free(&r);
         free(root);
         h_assert_clean(id, NULL);
+}
+
+Test(vmmounts, failing_start_hook, .timeout = 300)
+{
+        failing_hook("startContainer");
+}
+
+Test(vmmounts, failing_create_container_hook, .timeout = 300)
+{
+        failing_hook("createContainer");
 }
