@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -18,7 +20,7 @@ static int pidfd_open_(pid_t pid)
         return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
-static int run_one(const struct oci_hook *h, const char *state_json, herr_t *err)
+static int run_one(const struct oci_hook *h, const char *state_json, const char *root, herr_t *err)
 {
         int pipefd[2];
         if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -35,6 +37,8 @@ static int run_one(const struct oci_hook *h, const char *state_json, herr_t *err
                         _exit(127);
                 /* Its own process group: a timeout kills what it started too. */
                 (void)setpgid(0, 0);
+                if (root && (chroot(root) < 0 || chdir("/") < 0))
+                        _exit(127);
                 char *argv0[] = { h->path, NULL };
                 char **argv = h->n_args ? h->args : argv0;
                 char *envp0[] = { NULL };
@@ -72,8 +76,10 @@ static int run_one(const struct oci_hook *h, const char *state_json, herr_t *err
                         return herr_sys(err, "wait");
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 return 0;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && access(h->path, X_OK) < 0)
-                return herr_sys(err, "cannot execute");
+        char in_root[PATH_MAX];
+        snprintf(in_root, sizeof(in_root), "%s%s", root ? root : "", h->path);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && access(in_root, X_OK) < 0)
+                return herr_sys(err, "cannot execute%s", root ? " in the container's root" : "");
         if (WIFEXITED(status))
                 return herr_set(err, 0, "exited with status %d", WEXITSTATUS(status));
         return herr_set(err, 0, "killed by signal %d", WTERMSIG(status));
@@ -81,8 +87,14 @@ static int run_one(const struct oci_hook *h, const char *state_json, herr_t *err
 
 int hooks_run(const struct oci_hook_list *l, const char *which, const char *state_json, herr_t *err)
 {
+        return hooks_run_in(l, which, state_json, NULL, err);
+}
+
+int hooks_run_in(const struct oci_hook_list *l, const char *which, const char *state_json, const char *root,
+                 herr_t *err)
+{
         for (size_t i = 0; l && i < l->n; i++)
-                if (run_one(&l->hooks[i], state_json, err) < 0)
+                if (run_one(&l->hooks[i], state_json, root, err) < 0)
                         return herr_prefix(err, "hook %s[%zu] %s", which, i, l->hooks[i].path);
         return 0;
 }

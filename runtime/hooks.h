@@ -9,5 +9,9 @@
 /* Run every hook of the list in order; the first failure stops and is
  * returned as "hook <which>[i] <path>: <cause>". */
 int hooks_run(const struct oci_hook_list *l, const char *which, const char *state_json, herr_t *err);
+/* The same, each hook chrooted into root (its path resolved there); root
+ * NULL: as hooks_run. */
+int hooks_run_in(const struct oci_hook_list *l, const char *which, const char *state_json, const char *root,
+                 herr_t *err);
 
 #endif

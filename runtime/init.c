@@ -41,6 +41,7 @@
 #include "../seccomp/seccomp.h"
 #include "fault.h"
 #include "hooks.h"
+#include "vm_mode.h"
 #include "process.h"
 #include "rootfs.h"
 #include "sync.h"
@@ -236,7 +237,10 @@ static __attribute__((noreturn)) void stage2(struct init_args *a)
                 char *state = state_in_container(m.data);
                 if (!state)
                         herr_set(&err, ENOMEM, "createContainer hooks: state"), fail(sock, &err);
-                if (hooks_run(&c->hooks->create_container, "createContainer", state, &err) < 0)
+                /* VM mode: the guest's runtime namespace is husk's initramfs,
+                 * with no programs: the path resolves in the container's root */
+                if (hooks_run_in(&c->hooks->create_container, "createContainer", state,
+                                 vm_mode_guest ? a->rootfs : NULL, &err) < 0)
                         fail(sock, &err);
                 free(state);
         }

@@ -4,10 +4,12 @@
  * bundle rootfs at /newroot (husk.oci=1). It makes the container there with
  * husk's own code (namespaces, cgroup v2 limits, capabilities, seccomp,
  * mounts, rlimits, hostname, user), runs it like `husk run` and exits with
- * its status. Hooks are the host's business (runtime/vm_mode.c). Runs as
+ * its status. createContainer and startContainer hooks run here, in the
+ * container; the other hooks are the host's (runtime/vm_mode.c). Runs as
  * root in the guest, in the initramfs root; pivot_root cannot leave the
  * initramfs, so the container root is entered with MS_MOVE + chroot. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,13 +18,16 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/fileutil.h"
 #include "cli.h"
 #include "container.h"
 #include "supervise.h"
 #include "terminal.h"
+#include "vm_binds.h"
 #include "vm_mode.h"
 
 #define GUEST_ROOT "/run/husk"
@@ -30,27 +35,16 @@
 
 static size_t dropped_from, dropped_total;
 
-
-
-static bool is_bind(const struct oci_mount *m)
-{
-        if (m->type && !strcmp(m->type, "bind"))
-                return true;
-        for (size_t i = 0; i < m->n_options; i++)
-                if (!strcmp(m->options[i], "bind") || !strcmp(m->options[i], "rbind"))
-                        return true;
-        return false;
-}
-
-/* Bind mounts of host paths cannot be made in the guest: skip those whose
- * source is missing here (with a warning) rather than fail. The skipped
- * entries are moved past n_mounts so oci_config_free still frees them. */
+/* Bind mounts whose source is neither shared from the host (vm_guest_binds)
+ * nor in the guest (device nodes): skip them with a warning rather than
+ * fail. The skipped entries are moved past n_mounts so oci_config_free
+ * still frees them. */
 static void drop_host_binds(struct oci_config *cfg)
 {
         size_t keep = 0;
         for (size_t i = 0; i < cfg->n_mounts; i++) {
                 struct oci_mount *m = &cfg->mounts[i];
-                if (is_bind(m) && m->source && access(m->source, F_OK) < 0) {
+                if (vm_mount_is_bind(m) && m->source && access(m->source, F_OK) < 0) {
                         fprintf(stderr, "husk: warning: VM mode: mounts: bind of host path %s on %s skipped\n",
                                 m->source, m->destination);
                         continue;
@@ -67,21 +61,60 @@ static void drop_host_binds(struct oci_config *cfg)
         cfg->n_mounts = keep;
 }
 
+/* The status pipe of the agent (fd 3, PROTO_STATUS to the host), or -1. */
+static int status_fd = -1;
+
+static void status_open(void)
+{
+        struct stat sb;
+        if (fstat(3, &sb) == 0 && S_ISFIFO(sb.st_mode) && fcntl(3, F_SETFD, FD_CLOEXEC) == 0)
+                status_fd = 3;
+}
+
+static void status_send(char what, const char *msg)
+{
+        char buf[HERR_MSG_MAX + 1];
+        int n = snprintf(buf, sizeof(buf), "%c%s", what, msg ? msg : "");
+        if (status_fd < 0 || n < 0)
+                return;
+        (void)write_all(status_fd, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+        close(status_fd);
+        status_fd = -1;
+}
+
+/* In the guest, createContainer and startContainer hooks run in the
+ * container (runtime/init.c; createContainer chrooted into the rootfs);
+ * the others are the host's (runtime/vm_mode.c, lifecycle.c). */
+static struct oci_hooks *guest_hooks(const struct oci_hooks *h, struct oci_hooks *out)
+{
+        if (!h || (!h->create_container.n && !h->start_container.n))
+                return NULL;
+        *out = (struct oci_hooks){ .create_container = h->create_container,
+                                   .start_container = h->start_container };
+        return out;
+}
+
 static int guest_run(const char *id, char *json, herr_t *err)
 {
         struct oci_config *cfg = NULL;
         if (oci_config_parse(json, strlen(json), &cfg, err) < 0)
                 return herr_prefix(err, "config.json");
-        struct oci_hooks *hooks = cfg->hooks;
+        if (vm_guest_binds(cfg, err) < 0) {
+                oci_config_free(cfg);
+                return -1;
+        }
+        struct oci_hooks *hooks = cfg->hooks, in_guest;
         char *host_root = cfg->root ? cfg->root->path : NULL;
-        cfg->hooks = NULL;
+        cfg->hooks = guest_hooks(hooks, &in_guest);
         if (cfg->root)
                 cfg->root->path = GUEST_ROOTFS;
         drop_host_binds(cfg);
         struct create_opts o = {
-                .root = GUEST_ROOT, .id = id, .bundle = "/", .console_fd = -1, .no_pivot = true,
+                .root = GUEST_ROOT, .id = id, .console_fd = -1, .no_pivot = true,
                 .config_json = json, .config_len = strlen(json),
         };
+        const char *bundle = getenv(VM_GUEST_BUNDLE_ENV);
+        o.bundle = bundle && bundle[0] == '/' ? bundle : "/";
         struct container_state st = { 0 };
         int pair[2] = { -1, -1 }, master = -1, rc = -1;
         int sfd = block_signals(NULL);
@@ -100,8 +133,10 @@ static int guest_run(const char *id, char *json, herr_t *err)
                 goto out;
         if (pair[0] >= 0 && (master = terminal_recv(pair[0], err)) < 0)
                 goto out;
-        if (container_start(GUEST_ROOT, id, err) < 0)
+        /* the parsed config: the hooks of the host (poststart) stay there */
+        if (container_start_cfg(GUEST_ROOT, id, cfg, err) < 0)
                 goto out;
+        status_send('S', NULL);
         struct relay r;
         if (master >= 0)
                 relay_begin(&r, master, err);
@@ -132,6 +167,11 @@ int cmd_vm_guest(struct cli *c, int argc, char **argv, herr_t *err)
         if (argc != 3)
                 return cli_usage_error("vm-guest", "expected ID CONFIG_JSON", err), EXIT_HUSK_ERROR;
         vm_mode_guest = true;
+        status_open();
         int rc = guest_run(argv[1], argv[2], err);
+        if (rc < 0 && status_fd >= 0) { /* husk start reports it */
+                status_send('E', err->msg);
+                herr_clear(err);
+        }
         return rc < 0 ? EXIT_HUSK_ERROR : rc;
 }

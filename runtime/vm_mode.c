@@ -48,6 +48,7 @@
 #include "log.h"
 #include "sync.h"
 #include "terminal.h"
+#include "vm_binds.h"
 #include "vm_exec.h"
 
 #define EXE_ENV "_HUSK_EXE"
@@ -197,6 +198,9 @@ struct monitor {
         int exec_fd;   /* exec.sock: sessions (husk exec, ps, kill --all) while the process runs */
         struct vm *vm;
         char *guest;   /* the static husk in the initramfs, or NULL */
+        const struct vm_bind_plan *binds; /* host paths of bind mounts */
+        int start_conn; /* husk start, until the guest reports the start */
+        char *start_error; /* why the guest could not start the container */
 };
 
 static void write_reason(struct monitor *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -363,6 +367,17 @@ static int boot(struct monitor *m, herr_t *err)
                 .die_with_parent = true,
                 .guest_husk = m->guest,
         };
+        const char *share = getenv("HUSK_VM_SHARE"); /* testing: force 9p or virtiofs */
+        if (share && !strcmp(share, "9p"))
+                vo.share_kind = VM_SHARE_9P;
+        else if (share && !strcmp(share, "virtiofs"))
+                vo.share_kind = VM_SHARE_VIRTIOFS;
+        if (m->guest) { /* husk in the guest binds them (runtime/vm_binds.c) */
+                vo.binds = m->binds->binds;
+                vo.n_binds = m->binds->n;
+        } else if (m->binds->n) {
+                husk_warn("VM mode: bind mounts of host paths are skipped without husk-guest");
+        }
         if (v && v->n_kernel_parameters) {
                 cmdline = join(v->kernel_parameters, v->n_kernel_parameters);
                 if (!cmdline)
@@ -463,17 +478,62 @@ static int wait_start(struct monitor *m, int *conn, int *sig, herr_t *err)
         }
 }
 
+/* husk vm-guest reports on its fd 3 (PROTO_STATUS): "S" once the
+ * container's program runs (startContainer hooks passed): husk start
+ * returns; "E<message>" when making or starting the container failed: the
+ * guest stops, and husk start fails with the message once the VM is gone
+ * (start_failed). */
+static void on_status(void *arg, const uint8_t *data, size_t len)
+{
+        struct monitor *m = arg;
+        if (m->start_conn < 0 || len == 0)
+                return;
+        if (data[0] == 'E') {
+                free(m->start_error);
+                m->start_error = strndup((const char *)data + 1, len - 1);
+                return;
+        }
+        close(m->start_conn);
+        m->start_conn = -1;
+}
+
+/* The container stopped without starting: husk start fails with the
+ * guest's message, or why (fmt) when it sent none. */
+static void start_failed(struct monitor *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void start_failed(struct monitor *m, const char *fmt, ...)
+{
+        char buf[2048];
+        va_list ap;
+        if (m->start_conn < 0)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        (void)sync_send_str(m->start_conn, SYNC_ERROR, m->start_error ? m->start_error : buf);
+        close(m->start_conn);
+        m->start_conn = -1;
+}
+
 static int run_process(struct monitor *m, int *status, herr_t *err)
 {
         const struct oci_process *proc = m->cfg->process;
         struct vm_process p;
         char *guest_args[] = { "/husk", "vm-guest", (char *)m->o->id, (char *)m->o->config_json, NULL };
         _cleanup_free_ char *json = m->guest ? strndup(m->o->config_json, m->o->config_len) : NULL;
+        _cleanup_free_ char *bundle_env = NULL;
+        char *guest_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL, NULL };
         if (m->guest) {
-                if (!json)
+                /* the state the hooks in the guest read names the host's bundle */
+                if (asprintf(&bundle_env, "%s=%s", VM_GUEST_BUNDLE_ENV, m->o->bundle) < 0)
+                        bundle_env = NULL;
+                guest_env[1] = bundle_env;
+                if (!json || !bundle_env)
                         return herr_set(err, ENOMEM, "config.json");
                 guest_args[3] = json;
                 vm_process_init(&p, guest_args);
+                p.env = guest_env;
+                p.on_status = on_status;
+                p.status_arg = m;
         } else {
                 vm_process_init(&p, proc->args);
                 p.env = proc->env;
@@ -520,7 +580,10 @@ static int monitor_loop(struct monitor *m)
         if (m->exec_fd < 0)
                 fprintf(stderr, "husk: warning: container '%s': %s: exec, ps and kill --all will not work\n",
                         m->o->id, e1.msg);
-        close(conn); /* start: the process is about to run */
+        if (m->guest) /* start returns when the guest reports (on_status) */
+                m->start_conn = conn;
+        else
+                close(conn); /* start: the process is about to run */
         int rp = run_process(m, &status, &err);
         if (m->exec_fd >= 0) {
                 close(m->exec_fd);
@@ -529,13 +592,18 @@ static int monitor_loop(struct monitor *m)
         }
         if (rp < 0) {
                 write_reason(m, "%s", err.msg);
+                if (m->start_conn >= 0 && !m->start_error)
+                        m->start_error = strdup(err.msg);
                 fprintf(stderr, "husk: container '%s': %s\n", m->o->id, err.msg);
                 return 255;
         }
         herr_t e2 = { 0 };
         if (vm_wait(m->vm, 10000, &e2) < 0)
                 fprintf(stderr, "husk: container '%s': %s\n", m->o->id, e2.msg);
-        write_reason(m, "exited %d", status);
+        if (m->start_error)
+                write_reason(m, "start failed: %s", m->start_error);
+        else
+                write_reason(m, "exited %d", status);
         return status;
 }
 
@@ -594,6 +662,8 @@ static __attribute__((noreturn)) void monitor_main(struct monitor *m)
         close(m->ready_fd);
         int st = monitor_loop(m);
         vm_free(m->vm);
+        /* a failed start returns once QEMU and its daemons are gone */
+        start_failed(m, "VM mode: the container exited with status %d before it started", st);
         _exit(st);
 }
 
@@ -608,6 +678,7 @@ struct vcreate {
         int console_fd;
         int tty_master, tty_slave;
         pid_t pid;
+        struct vm_bind_plan binds;
 };
 
 
@@ -681,7 +752,7 @@ static int spawn_monitor(struct vcreate *c, herr_t *err)
                         .o = c->o, .cfg = c->cfg, .rootfs = c->st->rootfs, .cgroup = c->st->cgroup,
                         .statefd = openat(c->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
                         .start_fd = c->start_fd, .ready_fd = pfd[1], .tty_slave = c->tty_slave, .sfd = -1,
-                        .exec_fd = -1,
+                        .exec_fd = -1, .binds = &c->binds, .start_conn = -1,
                 };
                 /* The locked state dir fd, the console socket and the master
                  * stay with create. */
@@ -727,8 +798,6 @@ static int create_steps(struct vcreate *c, herr_t *err)
         c->st->pid = c->pid;
         c->st->pid_start = pid_start_time(c->pid);
         const struct oci_hooks *h = c->cfg->hooks;
-        if (h && (h->create_container.n || h->start_container.n))
-                husk_warn("VM mode: createContainer/startContainer hooks are not run in the guest");
         _cleanup_free_ char *json = NULL;
         if (state_oci_json(c->st, "creating", false, &json, err) < 0)
                 return -1;
@@ -768,9 +837,14 @@ int vm_container_create(const struct create_opts *o, struct oci_config *cfg, str
         char abs[PATH_MAX];
         if (dd && *dd && dd[0] != '/' && realpath(dd, abs))
                 (void)setenv("HUSK_DATA_DIR", abs, 1); /* the monitor outlives our cwd */
-        c.dirfd = store_create(o->root, o->id, err);
-        if (c.dirfd < 0)
+        /* Bind sources are checked before anything is made. */
+        if (vm_binds_plan(cfg, o->bundle, &c.binds, err) < 0)
                 return -1;
+        c.dirfd = store_create(o->root, o->id, err);
+        if (c.dirfd < 0) {
+                vm_binds_plan_free(&c.binds);
+                return -1;
+        }
         int rc = create_steps(&c, err);
         if (rc < 0)
                 undo(&c);
@@ -783,6 +857,7 @@ int vm_container_create(const struct create_opts *o, struct oci_config *cfg, str
         if (c.tty_slave >= 0)
                 close(c.tty_slave);
         close(c.dirfd);
+        vm_binds_plan_free(&c.binds);
         return rc;
 }
 

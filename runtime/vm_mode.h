@@ -26,6 +26,10 @@
 /* The file in the state dir naming the VM's run directory (sockets, logs). */
 #define VM_STATE_RUNDIR "vm-rundir"
 
+/* The environment variable naming the host's bundle to husk vm-guest (the
+ * bundle of the state document its hooks read). */
+#define VM_GUEST_BUNDLE_ENV "HUSK_VM_BUNDLE"
+
 /* Set in the guest (husk vm-guest): containers there are native. */
 extern bool vm_mode_guest;
 

@@ -233,10 +233,14 @@ int vm_start(const struct vm_opts *o, struct vm **out, herr_t *err)
         if (resolve_paths(vm, o, err) < 0)
                 goto fail;
         resolve_share_accel(vm, o);
-        if (listen_ctl(vm, err) < 0 ||
+        /* 9p: QEMU serves the bind sources itself, staged in its namespace */
+        bool qemu_stages = o->n_binds && vm->share == VM_SHARE_9P;
+        if (vm_binds_init(vm, o, err) < 0 || listen_ctl(vm, err) < 0 ||
             (vm->share == VM_SHARE_VIRTIOFS && start_virtiofsd(vm, err) < 0) ||
+            (vm->n_binds && vm->share == VM_SHARE_VIRTIOFS && vm_binds_start(vm, err) < 0) ||
             vm_qemu_argv(vm, o, &argv, err) < 0 ||
-            vm_spawn(argv, vm->qemu_log, o->cgroup_procs, o->die_with_parent, &vm->qemu_pid, err) < 0)
+            vm_spawn_prep(argv, vm->qemu_log, o->cgroup_procs, o->die_with_parent,
+                          qemu_stages ? vm_binds_stage : NULL, vm, &vm->qemu_pid, err) < 0)
                 goto fail;
         (void)vm_watch_open(vm);
         HUSK_FAULT_POINT("vm.boot.after-qemu");
@@ -280,6 +284,7 @@ int vm_wait(struct vm *vm, unsigned timeout_ms, herr_t *err)
                 vm_reap(vm->virtiofsd_pid, -1, &st);
         }
         vm->virtiofsd_pid = 0;
+        vm_binds_stop(vm, 1000);
         return 0;
 }
 
@@ -297,6 +302,7 @@ void vm_free(struct vm *vm)
                 vm_reap(vm->virtiofsd_pid, -1, &st);
         }
         vm_watch_close(vm);
+        vm_binds_free(vm);
         if (vm->ctl_fd >= 0)
                 close(vm->ctl_fd);
         if (vm->listen_fd >= 0)

@@ -19,6 +19,12 @@ struct vm {
         uint8_t rbuf[PROTO_HDR_LEN + PROTO_MAX_PAYLOAD];
         size_t rlen;
         bool die_with_parent;
+        /* bind sources (vm/binds.c): staged in binds_dir in a private mount
+         * namespace of their server (virtiofsd, or QEMU for 9p) */
+        struct vm_bind *binds;
+        size_t n_binds;
+        char *binds_dir, *binds_sock;
+        pid_t binds_pid;
 };
 
 /* Build QEMU's argv for vm (and opts) into a NULL-terminated strv. */
@@ -26,6 +32,24 @@ int vm_qemu_argv(const struct vm *vm, const struct vm_opts *o, char ***out, herr
 /* fork+exec argv with stdin /dev/null, stdout+stderr to log. */
 int vm_spawn(char **argv, const char *log, const char *cgroup_procs, bool die_with_parent,
              pid_t *pid, herr_t *err);
+/* vm_spawn with prep(arg) called in the child just before exec (it
+ * _exits on failure, after writing why to stderr, which is the log). */
+int vm_spawn_prep(char **argv, const char *log, const char *cgroup_procs, bool die_with_parent,
+                  void (*prep)(const struct vm *), const struct vm *arg, pid_t *pid, herr_t *err);
+
+/* vm/binds.c: copy o->binds into vm and name the staging paths (run_dir
+ * must exist). */
+int vm_binds_init(struct vm *vm, const struct vm_opts *o, herr_t *err);
+/* Start the virtiofsd serving the binds (virtiofs share only). */
+int vm_binds_start(struct vm *vm, herr_t *err);
+/* In the forked child of the server: a private mount namespace with a
+ * tmpfs on binds_dir holding one bind mount per entry. */
+void vm_binds_stage(const struct vm *vm);
+/* Reap the binds server within timeout_ms, else kill it. */
+void vm_binds_stop(struct vm *vm, int timeout_ms);
+/* Kill the server and free what vm_binds_init made. */
+void vm_binds_free(struct vm *vm);
+
 /* Wait for pid to exit for up to timeout_ms (-1: forever). 1: reaped
  * (status filled), 0: still running. */
 int vm_reap(pid_t pid, int timeout_ms, int *status);

@@ -22,7 +22,7 @@ static const uint32_t lengths[PROTO_TYPE_END][2] = {
         [PROTO_XSTDOUT] = { 4, ANY },    [PROTO_XSTDERR] = { 4, ANY },
         [PROTO_XSIGNAL] = { 8, 8 },      [PROTO_XWINSIZE] = { 8, 8 },
         [PROTO_XSTARTED] = { 8, 8 },     [PROTO_XEXIT] = { 12, 12 },
-        [PROTO_XERROR] = { 4, ANY },
+        [PROTO_XERROR] = { 4, ANY },     [PROTO_STATUS] = { 0, ANY },
 };
 #undef ANY
 
@@ -127,7 +127,7 @@ const char *proto_type_name(uint32_t type)
                 [PROTO_XSTDOUT] = "XSTDOUT", [PROTO_XSTDERR] = "XSTDERR",
                 [PROTO_XSIGNAL] = "XSIGNAL", [PROTO_XWINSIZE] = "XWINSIZE",
                 [PROTO_XSTARTED] = "XSTARTED", [PROTO_XEXIT] = "XEXIT",
-                [PROTO_XERROR] = "XERROR",
+                [PROTO_XERROR] = "XERROR",   [PROTO_STATUS] = "STATUS",
         };
         if (type == 0 || type >= PROTO_TYPE_END)
                 return "UNKNOWN";

@@ -28,6 +28,8 @@ enum proto_type {
         PROTO_EXIT,       /* guest -> host: u32 signaled (0/1), u32 code/signal */
         PROTO_ACK,        /* host -> guest: exit received, power off */
         PROTO_ERROR,      /* either way: text message, fatal for the session */
+        PROTO_STATUS,     /* guest -> host: what the process wrote to its fd 3
+                             (husk vm-guest: "S" started, "E<message>" failed) */
         /* Sessions: more processes in the same guest (husk exec, ps, kill
          * --all). Each payload starts with a u32 session id chosen by the
          * host (never 0: the frames above are the container's main process). */

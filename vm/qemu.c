@@ -91,9 +91,10 @@ static void add_cmdline(struct strv *s, const struct vm *vm, const struct vm_opt
         if (vm->accel == VM_ACCEL_TCG && khz)
                 snprintf(tsc, sizeof(tsc), " tsc_early_khz=%lu", khz);
         sv_add(s, "-append");
-        sv_add(s, "console=ttyS0 reboot=t panic=-1 quiet cryptomgr.notests%s husk.share=%s%s%s%s%s",
+        sv_add(s, "console=ttyS0 reboot=t panic=-1 quiet cryptomgr.notests%s husk.share=%s%s%s%s%s%s",
                tsc, vm->share == VM_SHARE_9P ? "9p" : vm->share == VM_SHARE_VIRTIOFS ? "virtiofs" : "none",
-               o->share_ro ? " husk.ro=1" : "", o->guest_husk ? " husk.oci=1" : "", o->extra_cmdline ? " " : "",
+               o->share_ro ? " husk.ro=1" : "", o->guest_husk ? " husk.oci=1" : "",
+               vm->n_binds ? " husk.binds=1" : "", o->extra_cmdline ? " " : "",
                o->extra_cmdline ? o->extra_cmdline : "");
 }
 
@@ -110,6 +111,17 @@ static void add_share(struct strv *s, const struct vm *vm, const struct vm_opts 
                 sv_add(s, "socket,id=vfs,path=%s", vm->vfs_path);
                 sv_add(s, "-device");
                 sv_add(s, "vhost-user-fs-device,chardev=vfs,tag=husk");
+        }
+        if (vm->n_binds && vm->share == VM_SHARE_9P) { /* QEMU stages them (vm_binds_stage) */
+                sv_add(s, "-fsdev");
+                sv_add(s, "local,id=fsb,path=%s,security_model=passthrough", vm->binds_dir);
+                sv_add(s, "-device");
+                sv_add(s, "virtio-9p-device,fsdev=fsb,mount_tag=husk-binds");
+        } else if (vm->n_binds && vm->share == VM_SHARE_VIRTIOFS) {
+                sv_add(s, "-chardev");
+                sv_add(s, "socket,id=vfsb,path=%s", vm->binds_sock);
+                sv_add(s, "-device");
+                sv_add(s, "vhost-user-fs-device,chardev=vfsb,tag=husk-binds");
         }
 }
 
@@ -189,12 +201,20 @@ static void child_setup(const char *log, const char *cgroup_procs, bool die_with
 int vm_spawn(char **argv, const char *log, const char *cgroup_procs, bool die_with_parent,
              pid_t *pid, herr_t *err)
 {
+        return vm_spawn_prep(argv, log, cgroup_procs, die_with_parent, NULL, NULL, pid, err);
+}
+
+int vm_spawn_prep(char **argv, const char *log, const char *cgroup_procs, bool die_with_parent,
+                  void (*prep)(const struct vm *), const struct vm *arg, pid_t *pid, herr_t *err)
+{
         pid_t parent = getpid();
         pid_t p = fork();
         if (p < 0)
                 return herr_sys(err, "fork %s", argv[0]);
         if (p == 0) {
                 child_setup(log, cgroup_procs, die_with_parent, parent);
+                if (prep)
+                        prep(arg);
                 execvp(argv[0], argv);
                 dprintf(2, "husk: exec %s: %s\n", argv[0], strerror(errno));
                 _exit(127);

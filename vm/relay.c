@@ -157,6 +157,10 @@ static int on_frame(struct relay *r, const struct frame *f, herr_t *err)
                 r->status = proto_get_u32(f->data) ? 128 + (int)proto_get_u32(f->data + 4)
                                                    : (int)proto_get_u32(f->data + 4);
                 return r->vm ? queue(r, PROTO_ACK, NULL, 0, err) : 0;
+        case PROTO_STATUS:
+                if (p->on_status)
+                        p->on_status(p->status_arg, f->data, f->len);
+                return 0;
         case PROTO_ERROR:
                 if (!r->vm)
                         return herr_set(err, 0, "%.*s", (int)f->len, f->data);

@@ -19,6 +19,17 @@
 enum vm_share_kind { VM_SHARE_AUTO, VM_SHARE_9P, VM_SHARE_VIRTIOFS, VM_SHARE_NONE };
 enum vm_accel { VM_ACCEL_AUTO, VM_ACCEL_KVM, VM_ACCEL_TCG };
 
+/* A host directory or file shared into the guest for a bind mount (see
+ * vm/binds.c): all of them appear under one share tagged "husk-binds", each
+ * as the entry <name> (a directory, or a single file). */
+struct vm_bind {
+        const char *name;   /* entry name in the share, e.g. "3" */
+        const char *source; /* absolute host path */
+        bool is_dir;
+        bool ro;            /* read-only on the host side too */
+        bool recursive;     /* rbind: submounts of source included */
+};
+
 struct vm_opts {
         const char *qemu;          /* NULL: qemu-system-x86_64 from PATH */
         char *const *qemu_extra;   /* NULL-terminated extra QEMU arguments, or NULL */
@@ -43,6 +54,8 @@ struct vm_opts {
                                       agent stays in the initramfs (husk.oci=1) with the
                                       share at /newroot and cgroup2 mounted, and the
                                       process sets the container up; NULL: chroot */
+        const struct vm_bind *binds; /* shared as tag "husk-binds"; kernel gets husk.binds=1 */
+        size_t n_binds;
 };
 
 #define HUSK_AGENT_DEFAULT "/usr/local/libexec/husk/husk-agent"
@@ -62,6 +75,9 @@ struct vm_process {
         int session_listen_fd; /* a listening unix socket: while the process runs, a
                                   vm_session_start() client connected there runs
                                   another process in the same guest; -1: none */
+        /* what the guest process wrote to its fd 3 (husk.oci=1 only) */
+        void (*on_status)(void *arg, const uint8_t *data, size_t len);
+        void *status_arg;
 };
 
 /* Sessions at once per VM (besides the main process). */

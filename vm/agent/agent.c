@@ -276,6 +276,7 @@ int main(void)
         if (ctl < 0)
                 die("control port husk.ctl");
         mount_root();
+        agent_status_fd = cfg.oci;
         proto_send(ctl, PROTO_READY, NULL, 0);
         struct proto_spec spec;
         if (wait_spec(ctl, &spec) < 0) {

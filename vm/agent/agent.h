@@ -7,6 +7,10 @@
 /* Print "husk-agent: ..." to the console (the VM's ttyS0). */
 void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* husk.oci=1: the process is husk vm-guest; its fd 3 is a pipe whose data
+ * the agent sends to the host as PROTO_STATUS frames. */
+extern int agent_status_fd;
+
 /* Run the process of spec, relay its stdio over ctl, send EXIT.
  * Returns 0 when EXIT was sent, -1 on a fatal channel error. */
 int agent_run(int ctl, const struct proto_spec *spec);

@@ -18,6 +18,8 @@
 
 extern char **environ;
 
+int agent_status_fd;
+
 void rbuf_consume(struct rbuf *rb, size_t used)
 {
         memmove(rb->data, rb->data + used, rb->len - used);
@@ -49,6 +51,7 @@ struct child {
         pid_t pid;
         int in, out, err; /* our ends; with a terminal out == in == pty master */
         int pty;
+        int st; /* read end of the process's status pipe (fd 3), or -1 */
         uint8_t *pend; /* stdin bytes the process has not taken yet */
         size_t pend_len;
         int status;
@@ -72,8 +75,12 @@ static int open_pty(int *master, char *slave, size_t len)
         return 0;
 }
 
-static void child_exec(const struct proto_spec *s, int fds[3], const char *slave)
+static void child_exec(const struct proto_spec *s, int fds[3], const char *slave, int st)
 {
+        /* out of the way of 0-2 first: dup2 onto 3 then clears CLOEXEC */
+        int st_hi = st >= 0 ? fcntl(st, F_DUPFD_CLOEXEC, 10) : -1;
+        if (st >= 0 && st_hi < 0)
+                _exit(126);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
@@ -91,6 +98,8 @@ static void child_exec(const struct proto_spec *s, int fds[3], const char *slave
         for (int i = 0; i < 3; i++)
                 if (dup2(fds[i], i) < 0)
                         _exit(126);
+        if (st_hi >= 0 && dup2(st_hi, 3) < 0)
+                _exit(126);
         if (chdir(s->cwd ? s->cwd : "/") < 0) {
                 dprintf(2, "husk-agent: chdir %s: %s\n", s->cwd, strerror(errno));
                 _exit(126);
@@ -111,9 +120,11 @@ static void child_exec(const struct proto_spec *s, int fds[3], const char *slave
 
 static int spawn(const struct proto_spec *s, struct child *c)
 {
-        int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
+        int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 }, pst[2] = { -1, -1 };
         char slave[64];
-        c->in = c->out = c->err = c->pty = -1;
+        c->in = c->out = c->err = c->pty = c->st = -1;
+        if (agent_status_fd && c == &children[0] && pipe2(pst, O_CLOEXEC) < 0)
+                return -1;
         if (s->terminal) {
                 if (open_pty(&c->pty, slave, sizeof(slave)) < 0)
                         return -1;
@@ -123,7 +134,7 @@ static int spawn(const struct proto_spec *s, struct child *c)
         }
         c->pid = fork();
         if (c->pid < 0) {
-                int e = errno, fds[] = { c->pty, pin[0], pin[1], pout[0], pout[1], perr[0], perr[1] };
+                int e = errno, fds[] = { c->pty, pin[0], pin[1], pout[0], pout[1], perr[0], perr[1], pst[0], pst[1] };
                 for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
                         if (fds[i] >= 0)
                                 close(fds[i]);
@@ -133,7 +144,11 @@ static int spawn(const struct proto_spec *s, struct child *c)
         }
         if (c->pid == 0) {
                 int fds[3] = { pin[0], pout[1], perr[1] };
-                child_exec(s, fds, s->terminal ? slave : NULL);
+                child_exec(s, fds, s->terminal ? slave : NULL, pst[1]);
+        }
+        if (pst[0] >= 0) {
+                close(pst[1]);
+                c->st = pst[0];
         }
         if (s->terminal) {
                 c->in = c->out = c->pty;
@@ -226,6 +241,8 @@ static void free_child(struct child *c)
                 close(c->out);
         if (c->err >= 0)
                 close(c->err);
+        if (c->st >= 0)
+                close(c->st);
         free(c->pend);
         memset(c, 0, sizeof(*c));
 }
@@ -412,7 +429,7 @@ static int finish_children(int ctl)
                 struct child *c = &children[i];
                 if (!c->used || !c->exited)
                         continue;
-                if (c->out >= 0 || c->err >= 0) {
+                if (c->out >= 0 || c->err >= 0 || c->st >= 0) {
                         if (ms_since(&c->exit_time) < 200) {
                                 waiting = 1;
                                 continue;
@@ -423,7 +440,9 @@ static int finish_children(int ctl)
                                 close(c->out);
                         if (c->err >= 0)
                                 close(c->err);
-                        c->out = c->err = -1;
+                        if (c->st >= 0)
+                                close(c->st);
+                        c->out = c->err = c->st = -1;
                 }
                 if (i == 0)
                         continue; /* the main process: agent_run sends EXIT */
@@ -453,7 +472,7 @@ static void relay(int ctl, int sfd)
         struct timespec main_done = { 0, 0 };
         for (;;) {
                 int waiting = finish_children(ctl);
-                if (mainc->exited && mainc->out < 0 && mainc->err < 0) {
+                if (mainc->exited && mainc->out < 0 && mainc->err < 0 && mainc->st < 0) {
                         /* sessions end with the container (its pid namespace
                          * is gone); give them a moment to report */
                         if (!main_done.tv_sec)
@@ -467,6 +486,7 @@ static void relay(int ctl, int sfd)
                 int n = 0, pend = any_pend();
                 p[n++] = (struct pollfd){ .fd = host_open && !pend ? ctl : -1, .events = POLLIN };
                 p[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+                p[n++] = (struct pollfd){ .fd = mainc->used ? mainc->st : -1, .events = POLLIN };
                 for (size_t i = 0; i < MAX_CHILDREN; i++) {
                         struct child *c = &children[i];
                         if (!c->used)
@@ -489,7 +509,9 @@ static void relay(int ctl, int sfd)
                         continue;
                 if (r < 0)
                         return;
-                for (int i = 2; i < n; i += 3) {
+                if (p[2].revents)
+                        pump_out(ctl, mainc, &mainc->st, PROTO_STATUS);
+                for (int i = 3; i < n; i += 3) {
                         struct child *c = owner[i];
                         if (p[i].revents && !pump_out(ctl, c, &c->out, PROTO_STDOUT) && c->pty >= 0)
                                 c->in = c->pty = -1; /* the same fd, now closed */
