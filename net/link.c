@@ -283,3 +283,23 @@ int route_default(struct nl_sock *sk, const char *ifname, struct in_addr gw, her
                 return NLERR(err, rc, "default route via %s", ifname);
         return 0;
 }
+
+int link_move_to_pid(struct nl_sock *sk, const char *name, pid_t pid, herr_t *err)
+{
+        struct rtnl_link *orig = NULL;
+        int rc = get_link(sk, name, &orig);
+        if (rc < 0)
+                return NLERR(err, rc, "link %s", name);
+        struct rtnl_link *ch = rtnl_link_alloc();
+        if (!ch) {
+                rtnl_link_put(orig);
+                return herr_set(err, ENOMEM, "link %s", name);
+        }
+        rtnl_link_set_ns_pid(ch, pid);
+        rc = rtnl_link_change(sk, orig, ch, 0);
+        rtnl_link_put(ch);
+        rtnl_link_put(orig);
+        if (rc < 0)
+                return NLERR(err, rc, "move link %s into the network namespace of pid %d", name, (int)pid);
+        return 0;
+}

@@ -48,6 +48,8 @@
 #include "log.h"
 #include "sync.h"
 #include "terminal.h"
+#include "network.h"
+#include "vm_net.h"
 
 #define EXE_ENV "_HUSK_EXE"
 
@@ -195,6 +197,7 @@ struct monitor {
         int sfd;       /* signalfd */
         struct vm *vm;
         char *guest;   /* the static husk in the initramfs, or NULL */
+        struct vm_net *net; /* the tap (closed once QEMU has it), the guest's text */
 };
 
 static void write_reason(struct monitor *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -299,6 +302,7 @@ static char *initrd_key(const char *kernel, const char *agent, const char *guest
         FILE *f = open_memstream(&key, &len);
         if (!f)
                 return NULL;
+        fprintf(f, "format=%s\n", VM_INITRAMFS_FORMAT);
         const char *env = getenv("HUSK_VM_AGENT");
         char def_kernel[PATH_MAX];
         snprintf(def_kernel, sizeof(def_kernel), "%s/kernel/current/vmlinux", data_dir());
@@ -360,7 +364,10 @@ static int boot(struct monitor *m, herr_t *err)
                 .share_ro = cfg->root->readonly && !m->guest,
                 .die_with_parent = true,
                 .guest_husk = m->guest,
+                .net = m->net->tap_fd >= 0,
+                .net_fd = m->net->tap_fd,
         };
+        memcpy(vo.net_mac, m->net->alloc.mac, sizeof(vo.net_mac));
         if (v && v->n_kernel_parameters) {
                 cmdline = join(v->kernel_parameters, v->n_kernel_parameters);
                 if (!cmdline)
@@ -457,7 +464,7 @@ static int run_process(struct monitor *m, int *status, herr_t *err)
 {
         const struct oci_process *proc = m->cfg->process;
         struct vm_process p;
-        char *guest_args[] = { "/husk", "vm-guest", (char *)m->o->id, (char *)m->o->config_json, NULL };
+        char *guest_args[] = { "/husk", "vm-guest", (char *)m->o->id, (char *)m->o->config_json, m->net->guest, NULL };
         _cleanup_free_ char *json = m->guest ? strndup(m->o->config_json, m->o->config_len) : NULL;
         if (m->guest) {
                 if (!json)
@@ -552,7 +559,11 @@ static __attribute__((noreturn)) void monitor_main(struct monitor *m)
                 _exit(255);
         }
         m->guest = find_guest();
-        if (boot(m, &err) < 0) {
+        int booted = boot(m, &err);
+        if (m->net->tap_fd >= 0) /* QEMU holds the tap now: it goes when QEMU does */
+                close(m->net->tap_fd);
+        m->net->tap_fd = -1;
+        if (booted < 0) {
                 ready_error(m->ready_fd, err.msg);
                 vm_free(m->vm);
                 _exit(255);
@@ -580,6 +591,7 @@ struct vcreate {
         int console_fd;
         int tty_master, tty_slave;
         pid_t pid;
+        struct vm_net net;
 };
 
 
@@ -653,6 +665,7 @@ static int spawn_monitor(struct vcreate *c, herr_t *err)
                         .o = c->o, .cfg = c->cfg, .rootfs = c->st->rootfs, .cgroup = c->st->cgroup,
                         .statefd = openat(c->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
                         .start_fd = c->start_fd, .ready_fd = pfd[1], .tty_slave = c->tty_slave, .sfd = -1,
+                        .net = &c->net,
                 };
                 /* The locked state dir fd, the console socket and the master
                  * stay with create. */
@@ -692,6 +705,9 @@ static int create_steps(struct vcreate *c, herr_t *err)
         if (container_save_config(c->dirfd, c->o, err) < 0 || open_terminal(c, err) < 0 ||
             setup_cgroup(c, err) < 0)
                 return -1;
+        _cleanup_free_ char *guest = find_guest();
+        if (vm_net_setup(c->o, c->cfg, guest != NULL, &c->net, err) < 0) /* net */
+                return -1;
         c->start_fd = container_start_socket(c->dirfd, err);
         if (c->start_fd < 0 || spawn_monitor(c, err) < 0)
                 return -1;
@@ -723,6 +739,8 @@ static void undo(struct vcreate *c)
         vm_container_cleanup(c->dirfd);
         if (c->st->cgroup && cg_destroy(c->st->cgroup, &e2) < 0)
                 husk_warn("%s", e2.msg);
+        vm_net_release(&c->net);
+        network_teardown(c->o->root, c->o->id); /* net */
         if (store_remove(c->o->root, c->o->id, &e2) < 0)
                 husk_warn("%s", e2.msg);
 }
@@ -732,9 +750,11 @@ int vm_container_create(const struct create_opts *o, struct oci_config *cfg, str
 {
         struct vcreate c = {
                 .o = o, .cfg = cfg, .st = st, .start_fd = -1, .console_fd = o->console_fd,
-                .tty_master = -1, .tty_slave = -1,
+                .tty_master = -1, .tty_slave = -1, .net = VM_NET_INIT,
         };
         memset(st, 0, sizeof(*st));
+        if (vm_net_check(o, cfg, err) < 0)
+                return -1;
         const char *dd = getenv("HUSK_DATA_DIR");
         char abs[PATH_MAX];
         if (dd && *dd && dd[0] != '/' && realpath(dd, abs))
@@ -753,6 +773,7 @@ int vm_container_create(const struct create_opts *o, struct oci_config *cfg, str
                 close(c.tty_master);
         if (c.tty_slave >= 0)
                 close(c.tty_slave);
+        vm_net_release(&c.net);
         close(c.dirfd);
         return rc;
 }
@@ -800,7 +821,7 @@ static const struct command table[] = {
         { "check", "report what VM mode would use on this host (KVM or TCG and why, QEMU, kernel)",
           "check", cmd_check, false },
         { "vm-guest", "internal: make and run the container inside a VM (run by the guest agent)",
-          "vm-guest ID CONFIG_JSON", cmd_vm_guest, false },
+          "vm-guest ID CONFIG_JSON [NETWORK]", cmd_vm_guest, false },
         /* not re-executed from a sealed copy: /husk lives in the guest's RAM
          * only, a container overwriting it changes nothing on the host (and
          * the 6 MB copy costs ~50 ms under TCG) */

@@ -216,8 +216,17 @@ int vm_start(const struct vm_opts *o, struct vm **out, herr_t *err)
         resolve_share_accel(vm, o);
         if (listen_ctl(vm, err) < 0 ||
             (vm->share == VM_SHARE_VIRTIOFS && start_virtiofsd(vm, err) < 0) ||
-            vm_qemu_argv(vm, o, &argv, err) < 0 ||
-            vm_spawn(argv, vm->qemu_log, o->cgroup_procs, o->die_with_parent, &vm->qemu_pid, err) < 0)
+            vm_qemu_argv(vm, o, &argv, err) < 0)
+                goto fail;
+        /* The tap goes to QEMU alone (not to virtiofsd, spawned before). */
+        if (o->net && fcntl(o->net_fd, F_SETFD, 0) < 0) {
+                herr_sys(err, "VM network: tap fd %d", o->net_fd);
+                goto fail;
+        }
+        int spawned = vm_spawn(argv, vm->qemu_log, o->cgroup_procs, o->die_with_parent, &vm->qemu_pid, err);
+        if (o->net)
+                (void)fcntl(o->net_fd, F_SETFD, FD_CLOEXEC);
+        if (spawned < 0)
                 goto fail;
         if (wait_ready(vm, now_ms() + (o->boot_timeout_ms ? o->boot_timeout_ms : 60000), err) < 0)
                 goto fail;

@@ -378,7 +378,7 @@ Test(net, vm_tap_on_the_bridge)
         char cdir[PATH_MAX + 8];
         snprintf(cdir, sizeof cdir, "%s/vm1", root);
         cr_assert_eq(mkdir(cdir, 0700), 0);
-        cr_assert_eq(net_tap_create(&o, root, "vm1", &a, &e), 0, "%s", e.msg);
+        cr_assert_eq(net_tap_create(&o, root, "vm1", &a, NULL, &e), 0, "%s", e.msg);
         char cmd[128];
         snprintf(cmd, sizeof cmd, "ip -o link show %s", a.ifname);
         cr_assert_eq(count_lines(cmd, "master husk0"), 1, "%s is not on husk0", a.ifname);
