@@ -25,7 +25,7 @@ int net_guest_format(const struct net_opts *o, const struct net_alloc *alloc, ch
 {
         *out = NULL;
         if (o->mode != NET_MODE_NONE && (o->mode != NET_MODE_BRIDGE || !alloc))
-                return herr_set(err, EINVAL, "VM network: only --net none and bridge reach a guest");
+                return herr_set(err, 0, "VM network: only --net none and bridge reach a guest");
         char *buf = NULL;
         size_t len = 0;
         FILE *m = open_memstream(&buf, &len);
@@ -69,16 +69,16 @@ static int parse_addr(const char *s, struct in_addr *a, int *prefix, herr_t *err
                 char *end;
                 long v = strtol(slash + 1, &end, 10);
                 if (*end || v < 1 || v > 32)
-                        return herr_set(err, EINVAL, "VM network: bad prefix in '%s'", s);
+                        return herr_set(err, 0, "VM network: bad prefix in '%s'", s);
                 p = (int)v;
                 *slash = '\0';
         }
         if (inet_pton(AF_INET, ip, a) != 1)
-                return herr_set(err, EINVAL, "VM network: bad address '%s'", s);
+                return herr_set(err, 0, "VM network: bad address '%s'", s);
         if (prefix)
                 *prefix = p;
         else if (slash)
-                return herr_set(err, EINVAL, "VM network: '%s': an address without prefix expected", s);
+                return herr_set(err, 0, "VM network: '%s': an address without prefix expected", s);
         return 0;
 }
 
@@ -100,7 +100,7 @@ int net_guest_parse(const char *text, struct net_opts *o, struct net_guest *g, h
                 if (!strncmp(l, "mode ", 5)) {
                         rc = net_parse_mode(l + 5, &o->mode, err);
                         if (rc == 0 && o->mode == NET_MODE_HOST)
-                                rc = herr_set(err, EINVAL, "VM network: mode host");
+                                rc = herr_set(err, 0, "VM network: mode host");
                         have_mode = true;
                 } else if (!strncmp(l, "addr ", 5)) {
                         rc = parse_addr(l + 5, &g->addr, &g->prefix, err);
@@ -111,15 +111,15 @@ int net_guest_parse(const char *text, struct net_opts *o, struct net_guest *g, h
                 } else if (!strncmp(l, "resolv ", 7)) {
                         fprintf(m, "%s\n", l + 7);
                 } else {
-                        rc = herr_set(err, EINVAL, "VM network: unknown line '%.40s'", l);
+                        rc = herr_set(err, 0, "VM network: unknown line '%.40s'", l);
                 }
         }
         if (fclose(m) != 0 && rc == 0)
                 rc = herr_set(err, ENOMEM, "VM network");
         if (rc == 0 && !have_mode)
-                rc = herr_set(err, EINVAL, "VM network: no mode");
+                rc = herr_set(err, 0, "VM network: no mode");
         if (rc == 0 && o->mode == NET_MODE_BRIDGE && (!have_addr || !have_gw))
-                rc = herr_set(err, EINVAL, "VM network: bridge without %s", have_addr ? "gateway" : "address");
+                rc = herr_set(err, 0, "VM network: bridge without %s", have_addr ? "gateway" : "address");
         if (rc < 0) {
                 free(resolv);
                 return -1;
