@@ -453,6 +453,24 @@ static int tap_unpersist(const char *name)
         return rc;
 }
 
+/* Deleting a veth pair costs the deleter ~25 ms in the kernel (RCU
+ * grace periods, rcu_barrier). The pair goes by itself with the
+ * container's network namespace, and once the container's processes are
+ * gone nothing else normally holds that namespace: when the kernel shows
+ * it has no reference left (link_veth_dying), the pair is only taken off
+ * the bridge (no duplicate address on it while the kernel's asynchronous
+ * cleanup runs, a few ms) and left to that cleanup, which cannot fail.
+ * A namespace something still holds (a bind mount, an fd, a process that
+ * escaped) keeps the synchronous delete. */
+static int veth_teardown(struct nl_sock *sk, const char *veth, herr_t *err)
+{
+        herr_t e2 = { 0 };
+        int dying = link_veth_dying(sk, veth, &e2);
+        if (dying == 1)
+                return link_nomaster(sk, veth, err);
+        return link_delete(sk, veth, err);
+}
+
 int net_teardown(const char *root, const char *id, herr_t *err)
 {
         struct record r;
@@ -467,14 +485,13 @@ int net_teardown(const char *root, const char *id, herr_t *err)
         struct nl_sock *sk = netlink_open(0, err);
         if (!sk)
                 return herr_prefix(err, "network teardown of '%s'", id);
-        /* The container's own objects first, without the lock (deleting
-         * a veth takes the kernel ~25 ms); the allocation, and with the
-         * last one the bridge and table, under it. */
+        /* The container's own objects first, without the lock; the
+         * allocation, and with the last one the bridge and table, under it. */
         if ((r.ports || r.n_rules) && nft_rules_delete(table, tag, &r, &e2) < 0) {
                 rc = -1;
                 *err = e2;
         }
-        if (r.veth[0] && link_delete(sk, r.veth, &e2) < 0) {
+        if (r.veth[0] && veth_teardown(sk, r.veth, &e2) < 0) {
                 rc = -1;
                 *err = e2;
         }
@@ -614,7 +631,7 @@ int net_setup(const struct net_opts *o, const char *root, const char *id, pid_t 
         struct nl_sock *sk = netlink_open(0, err);
         if (!sk)
                 return -1;
-        struct nl_sock *csk = NULL;
+        int cfd = -1; /* in the container's netns: see ifioctl.c */
         ifname_for("hk", id, sk, r.veth, sizeof r.veth);
         snprintf(out->ifname, sizeof out->ifname, "%s", r.veth);
         int rc = attach_common(o, root, id, &r, sk, out, err);
@@ -623,18 +640,18 @@ int net_setup(const struct net_opts *o, const char *root, const char *id, pid_t 
         if (rc == 0)
                 rc = link_veth_create(sk, r.veth, r.bridge, "eth0", init_pid, err);
         if (rc == 0) {
-                csk = netlink_open(init_pid, err);
-                if (!csk)
+                cfd = ifc_open(init_pid, err);
+                if (cfd < 0)
                         rc = -1;
         }
         if (rc == 0)
-                rc = addr_add(csk, "eth0", out->addr, out->prefix, err);
+                rc = ifc_addr(cfd, "eth0", out->addr, out->prefix, err);
         if (rc == 0)
-                rc = link_up(csk, "eth0", err);
+                rc = ifc_up(cfd, "eth0", err);
         if (rc == 0)
-                rc = route_default(csk, "eth0", out->gateway, err);
+                rc = ifc_route_default(cfd, "eth0", out->gateway, err);
         if (rc == 0)
-                (void)link_mac(csk, "eth0", out->mac, err);
+                (void)ifc_mac(cfd, "eth0", out->mac, err);
         if (rc == 0 && o->n_ports) {
                 char table[64], tag[64];
                 table_name(r.bridge, table, sizeof table);
@@ -650,7 +667,8 @@ int net_setup(const struct net_opts *o, const char *root, const char *id, pid_t 
                 rc = net_write_hosts(files_dir, hostname, as, err);
         if (rc == 0)
                 rc = write_resolv(files_dir, o, err);
-        netlink_close(csk);
+        if (cfd >= 0)
+                close(cfd);
         netlink_close(sk);
         if (rc < 0) {
                 herr_t e2 = { 0 };

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/cleanup.h"
 
@@ -146,15 +147,15 @@ int net_guest_setup(const struct net_opts *o, pid_t init_pid, const char *files_
         netlink_close(sk);
         if (rc < 0)
                 return -1;
-        struct nl_sock *csk = netlink_open(init_pid, err);
-        if (!csk)
+        int cfd = ifc_open(init_pid, err);
+        if (cfd < 0)
                 return -1;
-        rc = addr_add(csk, GUEST_IFNAME, g->addr, g->prefix, err);
+        rc = ifc_addr(cfd, GUEST_IFNAME, g->addr, g->prefix, err);
         if (rc == 0)
-                rc = link_up(csk, GUEST_IFNAME, err);
+                rc = ifc_up(cfd, GUEST_IFNAME, err);
         if (rc == 0)
-                rc = route_default(csk, GUEST_IFNAME, g->gateway, err);
-        netlink_close(csk);
+                rc = ifc_route_default(cfd, GUEST_IFNAME, g->gateway, err);
+        close(cfd);
         if (rc < 0)
                 return -1;
         char as[INET_ADDRSTRLEN];
