@@ -79,7 +79,8 @@ static void teardown(void)
                 fprintf(stderr, "%s failed\n", cmd);
 }
 
-/* A shell command line with H="husk --root <root>", B=<bundle>; returns
+/* A shell command line with H="husk --root <root>", B=<bundle>, P=a
+ * prefix for container ids (cgroup names are shared by the machine); returns
  * the exit status; stderr goes to <tmpdir>/err. */
 static int sh(const char *fmt, ...)
 {
@@ -88,8 +89,8 @@ static int sh(const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(body, sizeof body, fmt, ap);
         va_end(ap);
-        snprintf(cmd, sizeof cmd, "H='%s --root %s'; B='%s'; %s </dev/null 2>%s/err", husk, root, bundle, body,
-                 tmpdir);
+        snprintf(cmd, sizeof cmd, "H='%s --root %s'; B='%s'; P='vmnet%d-'; %s </dev/null 2>%s/err", husk, root,
+                 bundle, (int)getpid(), body, tmpdir);
         int st = system(cmd);
         return WIFEXITED(st) ? WEXITSTATUS(st) : 255;
 }
@@ -235,7 +236,7 @@ Test(vmnet, bridge_both_ways_published_port_and_no_leak)
         int l = tcp_listen(9000);
         write_config("ip -o addr show eth0 >/tmp/x; cat /etc/hosts /etc/resolv.conf /tmp/x | nc 10.88.0.1 9000; "
                      "while true; do echo from-vm | nc -l -p 8000; done");
-        cr_assert_eq(sh("$H run -d --vm --net bridge -p 8080:8000 --bundle $B v1"), 0, "%s", last_err());
+        cr_assert_eq(sh("$H run -d --vm --net bridge -p 8080:8000 --bundle $B ${P}v1"), 0, "%s", last_err());
         char buf[4096];
         cr_assert_eq(accept_read(l, 120000, buf, sizeof buf), 0, "the VM container did not connect to the host");
         close(l);
@@ -250,7 +251,7 @@ Test(vmnet, bridge_both_ways_published_port_and_no_leak)
         cr_assert_eq(count_lines("nft list ruleset", "dnat to 10.88.0.2:8000"), 2);
         cr_assert_eq(count_lines("ip -o link show master husk0", "hkt"), 1, "no tap on husk0");
 
-        cr_assert_eq(sh("$H delete -f v1"), 0, "%s", last_err());
+        cr_assert_eq(sh("$H delete -f ${P}v1"), 0, "%s", last_err());
         assert_counts(before);
 }
 
@@ -260,7 +261,7 @@ Test(vmnet, none_has_only_lo)
 {
         struct counts before = counts();
         write_config("test $(ip -o link | wc -l) = 1 && ip link show lo | grep -q ,UP && grep -q vmnettest /etc/hosts");
-        cr_assert_eq(sh("$H run --vm --net none --bundle $B n1"), 0, "%s", last_err());
+        cr_assert_eq(sh("$H run --vm --net none --bundle $B ${P}n1"), 0, "%s", last_err());
         assert_counts(before);
 }
 
@@ -269,7 +270,7 @@ Test(vmnet, host_mode_refused)
 {
         struct counts before = counts();
         write_config("true");
-        cr_assert_neq(sh("$H run --vm --net host --bundle $B h1"), 0);
+        cr_assert_neq(sh("$H run --vm --net host --bundle $B ${P}h1"), 0);
         cr_assert(strstr(last_err(), "--net host: a VM-mode container cannot share the host's network namespace"),
                   "%s", last_err());
         assert_counts(before);
@@ -281,13 +282,13 @@ Test(vmnet, qemu_crash_then_delete_leaves_nothing)
 {
         struct counts before = counts();
         write_config("sleep 600");
-        cr_assert_eq(sh("$H run -d --vm --net bridge -p 8081:80 --bundle $B c1"), 0, "%s", last_err());
+        cr_assert_eq(sh("$H run -d --vm --net bridge -p 8081:80 --bundle $B ${P}c1"), 0, "%s", last_err());
         cr_assert_eq(count_lines("ip -o link show master husk0", "hkt"), 1, "no tap on husk0");
-        cr_assert_eq(sh("pkill -KILL -P $($H state c1 | sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p') qemu-system"), 0,
+        cr_assert_eq(sh("pkill -KILL -P $($H state ${P}c1 | sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p') qemu-system"), 0,
                      "%s", last_err());
         for (int i = 0; i < 200 && count_lines("ip -o link show", "hkt"); i++)
                 usleep(50000);
         cr_assert_eq(count_lines("ip -o link show", "hkt"), 0, "the tap outlived QEMU");
-        cr_assert_eq(sh("$H delete -f c1"), 0, "%s", last_err());
+        cr_assert_eq(sh("$H delete -f ${P}c1"), 0, "%s", last_err());
         assert_counts(before);
 }
