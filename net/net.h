@@ -145,7 +145,9 @@ int net_guest_parse(const char *text, struct net_opts *o, struct net_guest *g, h
 
 /* Undo what <root>/<id>/net.rec lists (missing objects are fine), release
  * the allocation, remove the bridge and table with the last container.
- * No record: nothing to do. */
+ * A veth pair whose container netns is dying (no reference left) is only
+ * taken off the bridge: the kernel's cleanup of that netns removes it a
+ * few ms later. No record: nothing to do. */
 int net_teardown(const char *root, const char *id, herr_t *err);
 
 #endif
