@@ -464,7 +464,8 @@ static int run_process(struct monitor *m, int *status, herr_t *err)
 {
         const struct oci_process *proc = m->cfg->process;
         struct vm_process p;
-        char *guest_args[] = { "/husk", "vm-guest", (char *)m->o->id, (char *)m->o->config_json, m->net->guest, NULL };
+        char *guest_args[] = { "/husk", "vm-guest", (char *)m->o->id, (char *)m->o->config_json,
+                               m->net->guest /* NULL: no --net */, NULL };
         _cleanup_free_ char *json = m->guest ? strndup(m->o->config_json, m->o->config_len) : NULL;
         if (m->guest) {
                 if (!json)
