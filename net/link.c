@@ -273,7 +273,9 @@ static int link_get_in_nsid(struct nl_sock *sk, int32_t nsid, int ifindex)
         nlmsg_free(msg);
         if (rc < 0)
                 return rc;
-        struct nl_cb *cb = nl_cb_clone(nl_socket_get_cb(sk));
+        struct nl_cb *orig = nl_socket_get_cb(sk); /* a reference of ours */
+        struct nl_cb *cb = orig ? nl_cb_clone(orig) : NULL;
+        nl_cb_put(orig);
         if (!cb)
                 return -NLE_NOMEM;
         bool acked = false;
