@@ -14,7 +14,6 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
-#include <netlink/route/route.h>
 
 /* "what: cause" from a libnl error code. */
 #define NLERR(err, rc, ...)                                                              \
@@ -134,16 +133,6 @@ int link_up(struct nl_sock *sk, const char *name, herr_t *err)
         return link_set_master_up(sk, name, NULL, err);
 }
 
-int net_lo_up(herr_t *err)
-{
-        struct nl_sock *sk = netlink_open(0, err);
-        if (!sk)
-                return herr_prefix(err, "lo");
-        int rc = link_up(sk, "lo", err);
-        netlink_close(sk);
-        return rc;
-}
-
 int addr_add(struct nl_sock *sk, const char *ifname, struct in_addr a, int prefix, herr_t *err)
 {
         int idx = ifindex_of(sk, ifname, err);
@@ -223,8 +212,8 @@ int link_delete(struct nl_sock *sk, const char *name, herr_t *err)
         int rc = get_link(sk, name, &l);
         if (rc == -NLE_OBJ_NOTFOUND || rc == -NLE_NODEV)
                 return 0;
-        if (rc < 0)
-                return NLERR(err, rc, "link %s", name);
+        if (rc < 0 || !l)
+                return NLERR(err, rc < 0 ? rc : -NLE_OBJ_NOTFOUND, "link %s", name);
         rc = rtnl_link_delete(sk, l);
         rtnl_link_put(l);
         if (rc < 0 && rc != -NLE_OBJ_NOTFOUND && rc != -NLE_NODEV)
@@ -232,54 +221,116 @@ int link_delete(struct nl_sock *sk, const char *name, herr_t *err)
         return 0;
 }
 
-int link_mac(struct nl_sock *sk, const char *name, uint8_t mac[6], herr_t *err)
+int link_move_to_pid(struct nl_sock *sk, const char *name, pid_t pid, herr_t *err)
 {
-        struct rtnl_link *l = NULL;
-        int rc = get_link(sk, name, &l);
+        struct rtnl_link *orig = NULL;
+        int rc = get_link(sk, name, &orig);
         if (rc < 0)
                 return NLERR(err, rc, "link %s", name);
-        struct nl_addr *a = rtnl_link_get_addr(l);
-        if (a && nl_addr_get_len(a) == 6)
-                memcpy(mac, nl_addr_get_binary_addr(a), 6);
-        rtnl_link_put(l);
+        struct rtnl_link *ch = rtnl_link_alloc();
+        if (!ch) {
+                rtnl_link_put(orig);
+                return herr_set(err, ENOMEM, "link %s", name);
+        }
+        rtnl_link_set_ns_pid(ch, pid);
+        rc = rtnl_link_change(sk, orig, ch, 0);
+        rtnl_link_put(ch);
+        rtnl_link_put(orig);
+        if (rc < 0)
+                return NLERR(err, rc, "move link %s into the network namespace of pid %d", name, (int)pid);
         return 0;
 }
 
-int route_default(struct nl_sock *sk, const char *ifname, struct in_addr gw, herr_t *err)
+static int on_ack(struct nl_msg *m, void *arg)
 {
-        int idx = ifindex_of(sk, ifname, err);
-        if (idx < 0)
-                return -1;
-        struct in_addr any = { 0 };
-        struct rtnl_route *r = rtnl_route_alloc();
-        struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-        struct nl_addr *dst = nl_addr_build(AF_INET, &any, sizeof any);
-        struct nl_addr *via = nl_addr_build(AF_INET, &gw, sizeof gw);
-        int rc = -NLE_NOMEM;
-        if (r && nh && dst && via) {
-                nl_addr_set_prefixlen(dst, 0);
-                rtnl_route_set_family(r, AF_INET);
-                rtnl_route_set_table(r, RT_TABLE_MAIN);
-                rtnl_route_set_protocol(r, RTPROT_STATIC);
-                rtnl_route_set_scope(r, RT_SCOPE_UNIVERSE);
-                rtnl_route_set_type(r, RTN_UNICAST);
-                rc = rtnl_route_set_dst(r, dst);
-                rtnl_route_nh_set_ifindex(nh, idx);
-                rtnl_route_nh_set_gateway(nh, via);
-                rtnl_route_add_nexthop(r, nh);
-                nh = NULL;
-                if (rc == 0)
-                        rc = rtnl_route_add(sk, r, NLM_F_CREATE);
+        (void)m;
+        *(bool *)arg = true;
+        return NL_STOP;
+}
+
+static int on_valid(struct nl_msg *m, void *arg)
+{
+        (void)m;
+        (void)arg;
+        return NL_OK;
+}
+
+/* RTM_GETLINK of ifindex in the network namespace our netns knows as
+ * nsid (IFLA_TARGET_NETNSID): 0 found, else a libnl error (-NLE_INVAL: no
+ * live namespace has that id). The reply and the ACK after it are both
+ * read, so the socket is clean for the next request. */
+static int link_get_in_nsid(struct nl_sock *sk, int32_t nsid, int ifindex)
+{
+        struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETLINK, 0);
+        if (!msg)
+                return -NLE_NOMEM;
+        struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+        int rc = nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO);
+        if (rc == 0)
+                rc = nla_put_s32(msg, IFLA_TARGET_NETNSID, nsid);
+        if (rc == 0)
+                rc = nl_send_auto(sk, msg);
+        nlmsg_free(msg);
+        if (rc < 0)
+                return rc;
+        struct nl_cb *orig = nl_socket_get_cb(sk); /* a reference of ours */
+        struct nl_cb *cb = orig ? nl_cb_clone(orig) : NULL;
+        nl_cb_put(orig);
+        if (!cb)
+                return -NLE_NOMEM;
+        bool acked = false;
+        nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &acked);
+        nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, NULL);
+        do
+                rc = nl_recvmsgs(sk, cb);
+        while (rc >= 0 && !acked);
+        nl_cb_put(cb);
+        return rc < 0 ? rc : 0;
+}
+
+int link_veth_dying(struct nl_sock *sk, const char *name, herr_t *err)
+{
+        struct rtnl_link *l = NULL;
+        int rc = get_link(sk, name, &l);
+        if (rc == -NLE_OBJ_NOTFOUND || rc == -NLE_NODEV)
+                return 1;
+        if (rc < 0)
+                return NLERR(err, rc, "link %s", name);
+        int32_t nsid = -1;
+        bool has_nsid = rtnl_link_get_link_netnsid(l, &nsid) == 0;
+        int peer = rtnl_link_get_link(l);
+        rtnl_link_put(l);
+        /* No peer: the pair is being unregistered. An id of -1: the peer's
+         * namespace has no reference left (the kernel assigns no id to a
+         * dying one). */
+        if (peer == 0 || (has_nsid && nsid < 0))
+                return 1;
+        if (!has_nsid)
+                return 0; /* the peer is in our own namespace */
+        /* An id assigned while the namespace lived stays until the kernel's
+         * cleanup of it: ask the namespace itself. */
+        rc = link_get_in_nsid(sk, nsid, peer);
+        return rc == -NLE_INVAL ? 1 : 0;
+}
+
+int link_nomaster(struct nl_sock *sk, const char *name, herr_t *err)
+{
+        struct rtnl_link *orig = NULL;
+        int rc = get_link(sk, name, &orig);
+        if (rc == -NLE_OBJ_NOTFOUND || rc == -NLE_NODEV)
+                return 0;
+        if (rc < 0)
+                return NLERR(err, rc, "link %s", name);
+        struct rtnl_link *ch = rtnl_link_alloc();
+        if (!ch) {
+                rtnl_link_put(orig);
+                return herr_set(err, ENOMEM, "link %s", name);
         }
-        if (nh)
-                rtnl_route_nh_free(nh);
-        if (dst)
-                nl_addr_put(dst);
-        if (via)
-                nl_addr_put(via);
-        if (r)
-                rtnl_route_put(r);
-        if (rc < 0 && rc != -NLE_EXIST)
-                return NLERR(err, rc, "default route via %s", ifname);
+        rtnl_link_set_master(ch, 0);
+        rc = rtnl_link_change(sk, orig, ch, 0);
+        rtnl_link_put(ch);
+        rtnl_link_put(orig);
+        if (rc < 0 && rc != -NLE_OBJ_NOTFOUND && rc != -NLE_NODEV)
+                return NLERR(err, rc, "link %s: off its bridge", name);
         return 0;
 }

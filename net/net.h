@@ -46,6 +46,8 @@ struct net_port {
         enum net_proto proto;
 };
 
+struct net_guest;
+
 struct net_opts {
         enum net_mode mode;
         const char *bridge;        /* NULL: husk0 */
@@ -53,6 +55,7 @@ struct net_opts {
         struct net_port *ports; size_t n_ports;
         const char *hostname;      /* NULL: the config's hostname, else the id */
         const char **dns; size_t n_dns; /* NULL: the host's non-loopback nameservers */
+        const struct net_guest *guest; /* inside a VM: eth0 exists, see net_guest_parse */
 };
 
 /* What net_setup made, for the caller (and for a VM's guest config). */
@@ -107,17 +110,44 @@ int net_prepare_config(struct oci_config *cfg, const struct net_opts *o, const c
 int net_setup(const struct net_opts *o, const char *root, const char *id, pid_t init_pid,
               const char *files_dir, struct net_alloc *out, herr_t *err);
 
-/* VM mode: a persistent tap device on the bridge, with an address
- * allocated for the guest (out->addr, ->gateway, ->prefix, ->mac); QEMU
- * attaches with -netdev tap,id=n0,ifname=<out->ifname>,script=no,downscript=no
- * -device virtio-net-pci,netdev=n0,mac=<out->mac>; o->ports are published
- * to the guest's address. Undone by net_teardown. */
+/* VM mode: a tap device on the bridge, with an address allocated for the
+ * guest (out->addr, ->gateway, ->prefix, ->mac); o->ports are published to
+ * the guest's address. tap_fd NULL: a persistent tap, attached by name.
+ * Else a non-persistent one whose open queue (O_CLOEXEC) is returned for
+ * QEMU (-netdev tap,fd=N): the kernel removes the tap when its last holder
+ * (QEMU) exits, so a crash of QEMU cannot leave it behind. Undone (the
+ * allocation, rules, and the tap if still there) by net_teardown. */
 int net_tap_create(const struct net_opts *o, const char *root, const char *id,
-                   struct net_alloc *out, herr_t *err);
+                   struct net_alloc *out, int *tap_fd, herr_t *err);
+
+/* ------------------------------------------------ the VM guest's network
+ * A VM-mode container in bridge mode gets a tap on the host and eth0
+ * (virtio-net) in the VM; husk in the guest moves eth0 into the container's
+ * network namespace and configures it as net_setup does for a veth. What
+ * the guest needs travels as a small text with the container's config over
+ * the VM's control channel (net_guest_format on the host, net_guest_parse
+ * in the guest):
+ *   mode bridge|none
+ *   addr 10.88.0.2/16
+ *   gateway 10.88.0.1
+ *   resolv <one line of resolv.conf>     (any number)
+ */
+struct net_guest {
+        struct in_addr addr, gateway;
+        int prefix;
+        char *resolv; /* resolv.conf as the host would write it */
+};
+
+/* alloc: the tap's allocation (bridge mode), NULL for none. *out malloc'd. */
+int net_guest_format(const struct net_opts *o, const struct net_alloc *alloc, char **out, herr_t *err);
+/* Fill o (mode, guest) and g from text; g->resolv is malloc'd (free it). */
+int net_guest_parse(const char *text, struct net_opts *o, struct net_guest *g, herr_t *err);
 
 /* Undo what <root>/<id>/net.rec lists (missing objects are fine), release
  * the allocation, remove the bridge and table with the last container.
- * No record: nothing to do. */
+ * A veth pair whose container netns is dying (no reference left) is only
+ * taken off the bridge: the kernel's cleanup of that netns removes it a
+ * few ms later. No record: nothing to do. */
 int net_teardown(const char *root, const char *id, herr_t *err);
 
 #endif

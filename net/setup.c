@@ -256,7 +256,7 @@ int net_prepare_config(struct oci_config *cfg, const struct net_opts *o, const c
 /* ------------------------------------------------------------------ files */
 
 /* Rewrite in place: the file is already bind-mounted (its inode counts). */
-static int write_in_place(const char *dir, const char *name, const char *data, herr_t *err)
+int net_write_in_place(const char *dir, const char *name, const char *data, herr_t *err)
 {
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -269,7 +269,7 @@ static int write_in_place(const char *dir, const char *name, const char *data, h
         return rc < 0 ? herr_set(err, e, "%s", path) : 0;
 }
 
-static int write_hosts(const char *dir, const char *hostname, const char *addr, herr_t *err)
+int net_write_hosts(const char *dir, const char *hostname, const char *addr, herr_t *err)
 {
         char buf[1024];
         int n = snprintf(buf, sizeof buf,
@@ -278,18 +278,18 @@ static int write_hosts(const char *dir, const char *hostname, const char *addr, 
                 snprintf(buf + n, sizeof buf - (size_t)n, "%s\t%s\n", addr, hostname);
         else
                 snprintf(buf + n, sizeof buf - (size_t)n, "127.0.1.1\t%s\n", hostname);
-        return write_in_place(dir, "hosts", buf, err);
+        return net_write_in_place(dir, "hosts", buf, err);
 }
 
 /* The host's nameservers, except loopback ones (unreachable from the
  * container), or the ones given. */
-static int write_resolv(const char *dir, const struct net_opts *o, herr_t *err)
+char *net_resolv_text(const struct net_opts *o)
 {
         char *buf = NULL;
         size_t len = 0;
         FILE *m = open_memstream(&buf, &len);
         if (!m)
-                return herr_sys(err, "resolv.conf");
+                return NULL;
         fprintf(m, "# written by husk\n");
         if (o->n_dns) {
                 for (size_t i = 0; i < o->n_dns; i++)
@@ -310,8 +310,19 @@ static int write_resolv(const char *dir, const struct net_opts *o, herr_t *err)
                 if (h)
                         fclose(h);
         }
-        fclose(m);
-        int rc = write_in_place(dir, "resolv.conf", buf, err);
+        if (fclose(m) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}
+
+static int write_resolv(const char *dir, const struct net_opts *o, herr_t *err)
+{
+        char *buf = o->guest ? NULL : net_resolv_text(o);
+        if (!o->guest && !buf)
+                return herr_set(err, ENOMEM, "resolv.conf");
+        int rc = net_write_in_place(dir, "resolv.conf", o->guest ? o->guest->resolv : buf, err);
         free(buf);
         return rc;
 }
@@ -442,6 +453,24 @@ static int tap_unpersist(const char *name)
         return rc;
 }
 
+/* Deleting a veth pair costs the deleter ~25 ms in the kernel (RCU
+ * grace periods, rcu_barrier). The pair goes by itself with the
+ * container's network namespace, and once the container's processes are
+ * gone nothing else normally holds that namespace: when the kernel shows
+ * it has no reference left (link_veth_dying), the pair is only taken off
+ * the bridge (no duplicate address on it while the kernel's asynchronous
+ * cleanup runs, a few ms) and left to that cleanup, which cannot fail.
+ * A namespace something still holds (a bind mount, an fd, a process that
+ * escaped) keeps the synchronous delete. */
+static int veth_teardown(struct nl_sock *sk, const char *veth, herr_t *err)
+{
+        herr_t e2 = { 0 };
+        int dying = link_veth_dying(sk, veth, &e2);
+        if (dying == 1)
+                return link_nomaster(sk, veth, err);
+        return link_delete(sk, veth, err);
+}
+
 int net_teardown(const char *root, const char *id, herr_t *err)
 {
         struct record r;
@@ -456,14 +485,13 @@ int net_teardown(const char *root, const char *id, herr_t *err)
         struct nl_sock *sk = netlink_open(0, err);
         if (!sk)
                 return herr_prefix(err, "network teardown of '%s'", id);
-        /* The container's own objects first, without the lock (deleting
-         * a veth takes the kernel ~25 ms); the allocation, and with the
-         * last one the bridge and table, under it. */
+        /* The container's own objects first, without the lock; the
+         * allocation, and with the last one the bridge and table, under it. */
         if ((r.ports || r.n_rules) && nft_rules_delete(table, tag, &r, &e2) < 0) {
                 rc = -1;
                 *err = e2;
         }
-        if (r.veth[0] && link_delete(sk, r.veth, &e2) < 0) {
+        if (r.veth[0] && veth_teardown(sk, r.veth, &e2) < 0) {
                 rc = -1;
                 *err = e2;
         }
@@ -590,14 +618,20 @@ int net_setup(const struct net_opts *o, const char *root, const char *id, pid_t 
         memset(out, 0, sizeof *out);
         const char *hostname = o->hostname && *o->hostname ? o->hostname : id;
         if (o->mode == NET_MODE_NONE)
-                return write_hosts(files_dir, hostname, NULL, err);
+                return net_write_hosts(files_dir, hostname, NULL, err);
         if (o->mode != NET_MODE_BRIDGE)
                 return 0;
+        if (o->guest) { /* inside a VM: the host made the tap, eth0 is ours */
+                if (net_guest_setup(o, init_pid, files_dir, hostname, err) < 0 ||
+                    write_resolv(files_dir, o, err) < 0)
+                        return herr_prefix(err, "network of '%s'", id);
+                return 0;
+        }
         struct record r = { 0 };
         struct nl_sock *sk = netlink_open(0, err);
         if (!sk)
                 return -1;
-        struct nl_sock *csk = NULL;
+        int cfd = -1; /* in the container's netns: see ifioctl.c */
         ifname_for("hk", id, sk, r.veth, sizeof r.veth);
         snprintf(out->ifname, sizeof out->ifname, "%s", r.veth);
         int rc = attach_common(o, root, id, &r, sk, out, err);
@@ -606,18 +640,18 @@ int net_setup(const struct net_opts *o, const char *root, const char *id, pid_t 
         if (rc == 0)
                 rc = link_veth_create(sk, r.veth, r.bridge, "eth0", init_pid, err);
         if (rc == 0) {
-                csk = netlink_open(init_pid, err);
-                if (!csk)
+                cfd = ifc_open(init_pid, err);
+                if (cfd < 0)
                         rc = -1;
         }
         if (rc == 0)
-                rc = addr_add(csk, "eth0", out->addr, out->prefix, err);
+                rc = ifc_addr(cfd, "eth0", out->addr, out->prefix, err);
         if (rc == 0)
-                rc = link_up(csk, "eth0", err);
+                rc = ifc_up(cfd, "eth0", err);
         if (rc == 0)
-                rc = route_default(csk, "eth0", out->gateway, err);
+                rc = ifc_route_default(cfd, "eth0", out->gateway, err);
         if (rc == 0)
-                (void)link_mac(csk, "eth0", out->mac, err);
+                (void)ifc_mac(cfd, "eth0", out->mac, err);
         if (rc == 0 && o->n_ports) {
                 char table[64], tag[64];
                 table_name(r.bridge, table, sizeof table);
@@ -630,10 +664,11 @@ int net_setup(const struct net_opts *o, const char *root, const char *id, pid_t 
                 }
         }
         if (rc == 0)
-                rc = write_hosts(files_dir, hostname, as, err);
+                rc = net_write_hosts(files_dir, hostname, as, err);
         if (rc == 0)
                 rc = write_resolv(files_dir, o, err);
-        netlink_close(csk);
+        if (cfd >= 0)
+                close(cfd);
         netlink_close(sk);
         if (rc < 0) {
                 herr_t e2 = { 0 };
@@ -644,10 +679,31 @@ int net_setup(const struct net_opts *o, const char *root, const char *id, pid_t 
         return 0;
 }
 
+/* A tap named name with a vnet header (virtio-net's), persistent or not;
+ * returns its open queue. */
+static int tap_open(const char *name, bool persist, herr_t *err)
+{
+        int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return herr_sys(err, "tap %s: /dev/net/tun", name);
+        struct ifreq ifr = { 0 };
+        snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+        ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+        if (ioctl(fd, TUNSETIFF, &ifr) < 0 || (persist && ioctl(fd, TUNSETPERSIST, 1) < 0)) {
+                int e = errno;
+                close(fd);
+                return herr_set(err, e, "tap %s", name);
+        }
+        return fd;
+}
+
 int net_tap_create(const struct net_opts *o, const char *root, const char *id, struct net_alloc *out,
-                   herr_t *err)
+                   int *tap_fd, herr_t *err)
 {
         memset(out, 0, sizeof *out);
+        int fd = -1;
+        if (tap_fd)
+                *tap_fd = -1;
         struct record r = { 0 };
         struct nl_sock *sk = netlink_open(0, err);
         if (!sk)
@@ -656,14 +712,13 @@ int net_tap_create(const struct net_opts *o, const char *root, const char *id, s
         snprintf(out->ifname, sizeof out->ifname, "%s", r.tap);
         int rc = attach_common(o, root, id, &r, sk, out, err);
         if (rc == 0) {
-                int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-                struct ifreq ifr = { 0 };
-                snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", r.tap);
-                ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-                if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETPERSIST, 1) < 0)
-                        rc = herr_sys(err, "tap %s", r.tap);
-                if (fd >= 0)
+                fd = tap_open(r.tap, !tap_fd, err);
+                if (fd < 0)
+                        rc = -1;
+                else if (!tap_fd) {
                         close(fd);
+                        fd = -1;
+                }
         }
         if (rc == 0)
                 rc = link_set_master_up(sk, r.tap, r.bridge, err);
@@ -686,10 +741,14 @@ int net_tap_create(const struct net_opts *o, const char *root, const char *id, s
         }
         netlink_close(sk);
         if (rc < 0) {
+                if (fd >= 0)
+                        close(fd); /* a non-persistent tap goes with it */
                 herr_t e2 = { 0 };
                 if (net_teardown(root, id, &e2) < 0)
                         herr_prefix(err, "(undo failed: %s)", e2.msg);
                 return herr_prefix(err, "network of '%s'", id);
         }
+        if (tap_fd)
+                *tap_fd = fd;
         return 0;
 }

@@ -1,11 +1,13 @@
-/* `husk vm-guest ID CONFIG_JSON`: the inside half of VM mode. A static
+/* `husk vm-guest ID CONFIG_JSON [NETWORK]`: the inside half of VM mode. A static
  * build of husk (build/vm/husk-guest) is /husk in the VM's initramfs; the
  * agent runs it with the container's config.json after mounting the shared
  * bundle rootfs at /newroot (husk.oci=1). It makes the container there with
  * husk's own code (namespaces, cgroup v2 limits, capabilities, seccomp,
  * mounts, rlimits, hostname, user), runs it like `husk run` and exits with
  * its status. createContainer and startContainer hooks run here, in the
- * container; the other hooks are the host's (runtime/vm_mode.c). Runs as
+ * container; the other hooks are the host's (runtime/vm_mode.c). NETWORK
+ * (net/vmguest.c) is the host's allocation for a bridged container (eth0
+ * moved into its network namespace) or "none". Runs as
  * root in the guest, in the initramfs root; pivot_root cannot leave the
  * initramfs, so the container root is entered with MS_MOVE + chroot. */
 #include <errno.h>
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include "../common/fileutil.h"
+#include "../net/net.h"
 #include "cli.h"
 #include "container.h"
 #include "supervise.h"
@@ -94,12 +97,19 @@ static struct oci_hooks *guest_hooks(const struct oci_hooks *h, struct oci_hooks
         return out;
 }
 
-static int guest_run(const char *id, char *json, herr_t *err)
+static int guest_run(const char *id, char *json, const char *net_text, herr_t *err)
 {
         struct oci_config *cfg = NULL;
-        if (oci_config_parse(json, strlen(json), &cfg, err) < 0)
+        struct net_opts net = { 0 };
+        struct net_guest guest = { 0 };
+        if (net_text && net_guest_parse(net_text, &net, &guest, err) < 0)
+                return -1;
+        if (oci_config_parse(json, strlen(json), &cfg, err) < 0) {
+                free(guest.resolv);
                 return herr_prefix(err, "config.json");
+        }
         if (vm_guest_binds(cfg, err) < 0) {
+                free(guest.resolv);
                 oci_config_free(cfg);
                 return -1;
         }
@@ -112,6 +122,7 @@ static int guest_run(const char *id, char *json, herr_t *err)
         struct create_opts o = {
                 .root = GUEST_ROOT, .id = id, .console_fd = -1, .no_pivot = true,
                 .config_json = json, .config_len = strlen(json),
+                .net = net_text ? &net : NULL, /* net: the host's tap is our eth0 */
         };
         const char *bundle = getenv(VM_GUEST_BUNDLE_ENV);
         o.bundle = bundle && bundle[0] == '/' ? bundle : "/";
@@ -153,6 +164,7 @@ out:
         if (sfd >= 0)
                 close(sfd);
         container_state_free(&st);
+        free(guest.resolv);
         cfg->hooks = hooks;
         cfg->n_mounts = dropped_total;
         if (cfg->root)
@@ -164,11 +176,11 @@ out:
 int cmd_vm_guest(struct cli *c, int argc, char **argv, herr_t *err)
 {
         (void)c;
-        if (argc != 3)
-                return cli_usage_error("vm-guest", "expected ID CONFIG_JSON", err), EXIT_HUSK_ERROR;
+        if (argc != 3 && argc != 4)
+                return cli_usage_error("vm-guest", "expected ID CONFIG_JSON [NETWORK]", err), EXIT_HUSK_ERROR;
         vm_mode_guest = true;
         status_open();
-        int rc = guest_run(argv[1], argv[2], err);
+        int rc = guest_run(argv[1], argv[2], argc == 4 ? argv[3] : NULL, err);
         if (rc < 0 && status_fd >= 0) { /* husk start reports it */
                 status_send('E', err->msg);
                 herr_clear(err);

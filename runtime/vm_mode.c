@@ -50,6 +50,8 @@
 #include "terminal.h"
 #include "vm_binds.h"
 #include "vm_exec.h"
+#include "network.h"
+#include "vm_net.h"
 
 #define EXE_ENV "_HUSK_EXE"
 
@@ -201,6 +203,7 @@ struct monitor {
         const struct vm_bind_plan *binds; /* host paths of bind mounts */
         int start_conn; /* husk start, until the guest reports the start */
         char *start_error; /* why the guest could not start the container */
+        struct vm_net *net; /* the tap (closed once QEMU has it), the guest's text */
 };
 
 static void write_reason(struct monitor *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -305,6 +308,7 @@ static char *initrd_key(const char *kernel, const char *agent, const char *guest
         FILE *f = open_memstream(&key, &len);
         if (!f)
                 return NULL;
+        fprintf(f, "format=%s\n", VM_INITRAMFS_FORMAT);
         const char *env = getenv("HUSK_VM_AGENT");
         char def_kernel[PATH_MAX];
         snprintf(def_kernel, sizeof(def_kernel), "%s/kernel/current/vmlinux", data_dir());
@@ -366,6 +370,8 @@ static int boot(struct monitor *m, herr_t *err)
                 .share_ro = cfg->root->readonly && !m->guest,
                 .die_with_parent = true,
                 .guest_husk = m->guest,
+                .net = m->net->tap_fd >= 0,
+                .net_fd = m->net->tap_fd,
         };
         const char *share = getenv("HUSK_VM_SHARE"); /* testing: force 9p or virtiofs */
         if (share && !strcmp(share, "9p"))
@@ -378,6 +384,7 @@ static int boot(struct monitor *m, herr_t *err)
         } else if (m->binds->n) {
                 husk_warn("VM mode: bind mounts of host paths are skipped without husk-guest");
         }
+        memcpy(vo.net_mac, m->net->alloc.mac, sizeof(vo.net_mac));
         if (v && v->n_kernel_parameters) {
                 cmdline = join(v->kernel_parameters, v->n_kernel_parameters);
                 if (!cmdline)
@@ -518,7 +525,8 @@ static int run_process(struct monitor *m, int *status, herr_t *err)
 {
         const struct oci_process *proc = m->cfg->process;
         struct vm_process p;
-        char *guest_args[] = { "/husk", "vm-guest", (char *)m->o->id, (char *)m->o->config_json, NULL };
+        char *guest_args[] = { "/husk", "vm-guest", (char *)m->o->id, (char *)m->o->config_json,
+                               m->net->guest /* NULL: no --net */, NULL };
         _cleanup_free_ char *json = m->guest ? strndup(m->o->config_json, m->o->config_len) : NULL;
         _cleanup_free_ char *bundle_env = NULL;
         char *guest_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL, NULL };
@@ -642,7 +650,11 @@ static __attribute__((noreturn)) void monitor_main(struct monitor *m)
                 _exit(255);
         }
         m->guest = find_guest();
-        if (boot(m, &err) < 0) {
+        int booted = boot(m, &err);
+        if (m->net->tap_fd >= 0) /* QEMU holds the tap now: it goes when QEMU does */
+                close(m->net->tap_fd);
+        m->net->tap_fd = -1;
+        if (booted < 0) {
                 ready_error(m->ready_fd, err.msg);
                 vm_free(m->vm);
                 _exit(255);
@@ -679,6 +691,7 @@ struct vcreate {
         int tty_master, tty_slave;
         pid_t pid;
         struct vm_bind_plan binds;
+        struct vm_net net;
 };
 
 
@@ -753,6 +766,7 @@ static int spawn_monitor(struct vcreate *c, herr_t *err)
                         .statefd = openat(c->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
                         .start_fd = c->start_fd, .ready_fd = pfd[1], .tty_slave = c->tty_slave, .sfd = -1,
                         .exec_fd = -1, .binds = &c->binds, .start_conn = -1,
+                        .net = &c->net,
                 };
                 /* The locked state dir fd, the console socket and the master
                  * stay with create. */
@@ -792,6 +806,9 @@ static int create_steps(struct vcreate *c, herr_t *err)
         if (container_save_config(c->dirfd, c->o, err) < 0 || open_terminal(c, err) < 0 ||
             setup_cgroup(c, err) < 0)
                 return -1;
+        _cleanup_free_ char *guest = find_guest();
+        if (vm_net_setup(c->o, c->cfg, guest != NULL, &c->net, err) < 0) /* net */
+                return -1;
         c->start_fd = container_start_socket(c->dirfd, err);
         if (c->start_fd < 0 || spawn_monitor(c, err) < 0)
                 return -1;
@@ -821,6 +838,8 @@ static void undo(struct vcreate *c)
         vm_container_cleanup(c->dirfd);
         if (c->st->cgroup && cg_destroy(c->st->cgroup, &e2) < 0)
                 husk_warn("%s", e2.msg);
+        vm_net_release(&c->net);
+        network_teardown(c->o->root, c->o->id); /* net */
         if (store_remove(c->o->root, c->o->id, &e2) < 0)
                 husk_warn("%s", e2.msg);
 }
@@ -830,9 +849,11 @@ int vm_container_create(const struct create_opts *o, struct oci_config *cfg, str
 {
         struct vcreate c = {
                 .o = o, .cfg = cfg, .st = st, .start_fd = -1, .console_fd = o->console_fd,
-                .tty_master = -1, .tty_slave = -1,
+                .tty_master = -1, .tty_slave = -1, .net = VM_NET_INIT,
         };
         memset(st, 0, sizeof(*st));
+        if (vm_net_check(o, cfg, err) < 0)
+                return -1;
         const char *dd = getenv("HUSK_DATA_DIR");
         char abs[PATH_MAX];
         if (dd && *dd && dd[0] != '/' && realpath(dd, abs))
@@ -856,6 +877,7 @@ int vm_container_create(const struct create_opts *o, struct oci_config *cfg, str
                 close(c.tty_master);
         if (c.tty_slave >= 0)
                 close(c.tty_slave);
+        vm_net_release(&c.net);
         close(c.dirfd);
         vm_binds_plan_free(&c.binds);
         return rc;
@@ -906,7 +928,7 @@ static const struct command table[] = {
         { "check", "report what VM mode would use on this host (KVM or TCG and why, QEMU, kernel)",
           "check", cmd_check, false },
         { "vm-guest", "internal: make and run the container inside a VM (run by the guest agent)",
-          "vm-guest ID CONFIG_JSON", cmd_vm_guest, false },
+          "vm-guest ID CONFIG_JSON [NETWORK]", cmd_vm_guest, false },
         /* not re-executed from a sealed copy: /husk lives in the guest's RAM
          * only, a container overwriting it changes nothing on the host (and
          * the 6 MB copy costs ~50 ms under TCG) */

@@ -238,9 +238,18 @@ int vm_start(const struct vm_opts *o, struct vm **out, herr_t *err)
         if (vm_binds_init(vm, o, err) < 0 || listen_ctl(vm, err) < 0 ||
             (vm->share == VM_SHARE_VIRTIOFS && start_virtiofsd(vm, err) < 0) ||
             (vm->n_binds && vm->share == VM_SHARE_VIRTIOFS && vm_binds_start(vm, err) < 0) ||
-            vm_qemu_argv(vm, o, &argv, err) < 0 ||
-            vm_spawn_prep(argv, vm->qemu_log, o->cgroup_procs, o->die_with_parent,
-                          qemu_stages ? vm_binds_stage : NULL, vm, &vm->qemu_pid, err) < 0)
+            vm_qemu_argv(vm, o, &argv, err) < 0)
+                goto fail;
+        /* The tap goes to QEMU alone (not to the virtiofsd's, spawned before). */
+        if (o->net && fcntl(o->net_fd, F_SETFD, 0) < 0) {
+                herr_sys(err, "VM network: tap fd %d", o->net_fd);
+                goto fail;
+        }
+        int spawned = vm_spawn_prep(argv, vm->qemu_log, o->cgroup_procs, o->die_with_parent,
+                                    qemu_stages ? vm_binds_stage : NULL, vm, &vm->qemu_pid, err);
+        if (o->net)
+                (void)fcntl(o->net_fd, F_SETFD, FD_CLOEXEC);
+        if (spawned < 0)
                 goto fail;
         (void)vm_watch_open(vm);
         HUSK_FAULT_POINT("vm.boot.after-qemu");

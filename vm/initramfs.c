@@ -15,12 +15,13 @@
 #include "../common/fileutil.h"
 #include "vm.h"
 
-#define INITRAMFS_FORMAT "husk-initramfs-1"
+#define INITRAMFS_FORMAT VM_INITRAMFS_FORMAT
 #define MODULE_MAX (64u << 20)
 
-/* Modules loaded by the agent; dependencies come first automatically. */
+/* Modules loaded by the agent; dependencies come first automatically
+ * (virtio_net: net_failover, failover). */
 static const char *const wanted[] = {
-        "virtio_mmio", "virtio_console", "9pnet_virtio", "9p", "virtiofs", "overlay",
+        "virtio_mmio", "virtio_console", "9pnet_virtio", "9p", "virtiofs", "overlay", "virtio_net",
 };
 
 struct modindex {

@@ -91,10 +91,10 @@ static void add_cmdline(struct strv *s, const struct vm *vm, const struct vm_opt
         if (vm->accel == VM_ACCEL_TCG && khz)
                 snprintf(tsc, sizeof(tsc), " tsc_early_khz=%lu", khz);
         sv_add(s, "-append");
-        sv_add(s, "console=ttyS0 reboot=t panic=-1 quiet cryptomgr.notests%s husk.share=%s%s%s%s%s%s",
+        sv_add(s, "console=ttyS0 reboot=t panic=-1 quiet cryptomgr.notests%s husk.share=%s%s%s%s%s%s%s",
                tsc, vm->share == VM_SHARE_9P ? "9p" : vm->share == VM_SHARE_VIRTIOFS ? "virtiofs" : "none",
                o->share_ro ? " husk.ro=1" : "", o->guest_husk ? " husk.oci=1" : "",
-               vm->n_binds ? " husk.binds=1" : "", o->extra_cmdline ? " " : "",
+               vm->n_binds ? " husk.binds=1" : "", o->net ? " husk.net=1" : "", o->extra_cmdline ? " " : "",
                o->extra_cmdline ? o->extra_cmdline : "");
 }
 
@@ -123,6 +123,20 @@ static void add_share(struct strv *s, const struct vm *vm, const struct vm_opts 
                 sv_add(s, "-device");
                 sv_add(s, "vhost-user-fs-device,chardev=vfsb,tag=husk-binds");
         }
+}
+
+/* virtio-net on virtio-mmio, backed by the tap QEMU inherits (vhost=off:
+ * no /dev/vhost-net to open). */
+static void add_net(struct strv *s, const struct vm_opts *o)
+{
+        if (!o->net)
+                return;
+        const uint8_t *m = o->net_mac;
+        sv_add(s, "-netdev");
+        sv_add(s, "tap,id=n0,fd=%d,vhost=off", o->net_fd);
+        sv_add(s, "-device");
+        sv_add(s, "virtio-net-device,netdev=n0,mac=%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+               m[5]);
 }
 
 int vm_qemu_argv(const struct vm *vm, const struct vm_opts *o, char ***out, herr_t *err)
@@ -166,6 +180,7 @@ int vm_qemu_argv(const struct vm *vm, const struct vm_opts *o, char ***out, herr
         sv_add(&s, "%s", vm->initrd);
         add_cmdline(&s, vm, o);
         add_share(&s, vm, o);
+        add_net(&s, o);
         for (size_t i = 0; o->qemu_extra && o->qemu_extra[i]; i++)
                 sv_add(&s, "%s", o->qemu_extra[i]);
         if (s.oom) {

@@ -56,9 +56,16 @@ struct vm_opts {
                                       process sets the container up; NULL: chroot */
         const struct vm_bind *binds; /* shared as tag "husk-binds"; kernel gets husk.binds=1 */
         size_t n_binds;
+        bool net;                  /* a virtio-net device on the tap net_fd (open, given to
+                                      QEMU as -netdev tap,fd=N: QEMU needs no privilege for
+                                      it) with MAC net_mac; husk.net=1 on the command line */
+        int net_fd;
+        uint8_t net_mac[6];
 };
 
 #define HUSK_AGENT_DEFAULT "/usr/local/libexec/husk/husk-agent"
+/* Changes with the initramfs's layout or module list (a cache key). */
+#define VM_INITRAMFS_FORMAT "husk-initramfs-2"
 
 struct vm_process {
         char *const *args;  /* NULL-terminated, non-empty */

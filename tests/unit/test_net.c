@@ -233,3 +233,48 @@ Test(net_config, prepare_sets_netns_and_mounts, .init = mk_root, .fini = rm_root
         cr_assert_null(oci_config_namespace(cfg, OCI_NS_NETWORK));
         oci_config_free(cfg);
 }
+
+/* The VM guest's network description (net/vmguest.c): what the host
+ * formats, the guest parses back; malformed text is refused by name. */
+Test(net_guest, format_and_parse)
+{
+        const char *dns[] = { "192.0.2.53" };
+        struct net_opts o = { .mode = NET_MODE_BRIDGE, .dns = dns, .n_dns = 1 };
+        struct net_alloc a = { .prefix = 16 };
+        inet_pton(AF_INET, "10.88.0.7", &a.addr);
+        inet_pton(AF_INET, "10.88.0.1", &a.gateway);
+        herr_t e = { 0 };
+        char *text = NULL;
+        cr_assert_eq(net_guest_format(&o, &a, &text, &e), 0, "%s", e.msg);
+        cr_assert_str_eq(text, "mode bridge\naddr 10.88.0.7/16\ngateway 10.88.0.1\n"
+                               "resolv # written by husk\nresolv nameserver 192.0.2.53\n");
+        struct net_opts p = { 0 };
+        struct net_guest g;
+        cr_assert_eq(net_guest_parse(text, &p, &g, &e), 0, "%s", e.msg);
+        cr_assert_eq(p.mode, NET_MODE_BRIDGE);
+        cr_assert_eq(p.guest, &g);
+        cr_assert_eq(g.addr.s_addr, a.addr.s_addr);
+        cr_assert_eq(g.gateway.s_addr, a.gateway.s_addr);
+        cr_assert_eq(g.prefix, 16);
+        cr_assert_str_eq(g.resolv, "# written by husk\nnameserver 192.0.2.53\n");
+        free(g.resolv);
+        free(text);
+
+        struct net_opts none = { .mode = NET_MODE_NONE };
+        cr_assert_eq(net_guest_format(&none, NULL, &text, &e), 0, "%s", e.msg);
+        cr_assert_str_eq(text, "mode none\n");
+        cr_assert_eq(net_guest_parse(text, &p, &g, &e), 0, "%s", e.msg);
+        cr_assert_eq(p.mode, NET_MODE_NONE);
+        cr_assert_null(p.guest);
+        free(g.resolv);
+        free(text);
+
+        struct net_opts host = { .mode = NET_MODE_HOST };
+        cr_assert_eq(net_guest_format(&host, NULL, &text, &e), -1);
+        cr_assert_eq(net_guest_parse("mode bridge\naddr 10.88.0.2/16\n", &p, &g, &e), -1);
+        cr_assert_str_eq(e.msg, "VM network: bridge without gateway");
+        cr_assert_eq(net_guest_parse("mode bridge\naddr 10.88.0.2/33\ngateway 10.88.0.1\n", &p, &g, &e), -1);
+        cr_assert_str_eq(e.msg, "VM network: bad prefix in '10.88.0.2/33'");
+        cr_assert_eq(net_guest_parse("mode none\nfoo bar\n", &p, &g, &e), -1);
+        cr_assert_str_eq(e.msg, "VM network: unknown line 'foo bar'");
+}

@@ -66,6 +66,25 @@ Test(vm_host, qemu_argv_virtiofs_kvm)
         cr_assert(has(argv, "kvm"));
 }
 
+/* A bridged VM-mode container: virtio-net on the tap fd QEMU inherits,
+ * husk.net=1 for the agent; none without it. */
+Test(vm_host, qemu_argv_net)
+{
+        struct vm vm = { .ctl_path = "c", .console_path = "l", .kernel = "k", .initrd = "i",
+                         .share = VM_SHARE_NONE, .accel = VM_ACCEL_TCG };
+        struct vm_opts o = { .net = true, .net_fd = 7, .net_mac = { 0x02, 0x42, 10, 88, 0, 2 } };
+        _cleanup_strv_ char **argv = NULL, **plain = NULL;
+        herr_t err;
+        cr_assert_eq(vm_qemu_argv(&vm, &o, &argv, &err), 0);
+        cr_assert(has(argv, "tap,id=n0,fd=7,vhost=off"));
+        cr_assert(has(argv, "virtio-net-device,netdev=n0,mac=02:42:0a:58:00:02"));
+        cr_assert(has(argv, " husk.net=1"));
+        struct vm_opts none = { 0 };
+        cr_assert_eq(vm_qemu_argv(&vm, &none, &plain, &err), 0);
+        cr_assert(!has(plain, "-netdev"));
+        cr_assert(!has(plain, "husk.net"));
+}
+
 Test(vm_host, kvm_probe_gives_a_reason)
 {
         char reason[160] = "";
@@ -113,7 +132,8 @@ Test(vm_host, module_order_from_depends)
         cr_assert_eq(vm_modules_resolve(dir, &mods, &err), 0, "%s", err.msg);
         const char *order[][2] = { { "virtio_ring", "virtio" }, { "virtio", "virtio_mmio" },
                                    { "virtio_mmio", "virtio_console" }, { "9pnet", "9pnet_virtio" },
-                                   { "netfs", "9p" }, { "fuse", "virtiofs" } };
+                                   { "netfs", "9p" }, { "fuse", "virtiofs" }, { "failover", "net_failover" },
+                                   { "net_failover", "virtio_net" }, { "virtio", "virtio_net" } };
         for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
                 long a = pos(mods, order[i][0]), b = pos(mods, order[i][1]);
                 cr_assert(a >= 0 && b >= 0 && a < b, "%s before %s", order[i][0], order[i][1]);

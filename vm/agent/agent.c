@@ -25,7 +25,8 @@ static struct {
         int ro;
         int debug;
         int oci; /* husk.oci=1: /husk sets the container up; no chroot */
-} cfg = { "none", 0, 0, 0 };
+        int net; /* husk.net=1: a virtio-net device (the container's eth0) */
+} cfg = { "none", 0, 0, 0, 0 };
 
 void agent_log(const char *fmt, ...)
 {
@@ -76,15 +77,19 @@ static void parse_cmdline(void)
                         cfg.debug = 1;
                 else if (!strcmp(t, "husk.oci=1"))
                         cfg.oci = 1;
+                else if (!strcmp(t, "husk.net=1"))
+                        cfg.net = 1;
         }
 }
 
 /* The modules of the share kind not in use are not loaded (the 9p family
- * costs ~100 ms under TCG when the root comes over virtiofs). */
+ * costs ~100 ms under TCG when the root comes over virtiofs), nor
+ * virtio_net without a network device. */
 static int module_unneeded(const char *path)
 {
         static const char *const p9[] = { "/9pnet.ko", "/9pnet_virtio.ko", "/9p.ko", "/netfs.ko", "/fscache.ko" };
         static const char *const vfs[] = { "/fuse.ko", "/virtiofs.ko" };
+        static const char *const net[] = { "/failover.ko", "/net_failover.ko", "/virtio_net.ko" };
         const char *base = strrchr(path, '/');
         if (!base)
                 return 0;
@@ -93,6 +98,9 @@ static int module_unneeded(const char *path)
                         return 1;
         for (size_t i = 0; strcmp(cfg.share, "virtiofs") && i < sizeof(vfs) / sizeof(vfs[0]); i++)
                 if (!strcmp(base, vfs[i]))
+                        return 1;
+        for (size_t i = 0; !cfg.net && i < sizeof(net) / sizeof(net[0]); i++)
+                if (!strcmp(base, net[i]))
                         return 1;
         return 0;
 }
