@@ -7,6 +7,9 @@
 /* Print "husk-agent: ..." to the console (the VM's ttyS0). */
 void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* With husk.debug=1: log WHAT with the guest's monotonic time. */
+void agent_mark(const char *what);
+
 /* Run the process of spec, relay its stdio over ctl, send EXIT.
  * Returns 0 when EXIT was sent, -1 on a fatal channel error. */
 int agent_run(int ctl, const struct proto_spec *spec);

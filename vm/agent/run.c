@@ -246,6 +246,11 @@ static int pump_out(int ctl, int *fd, uint32_t type)
                 *fd = -1;
                 return 0;
         }
+        static int first = 1;
+        if (first) {
+                first = 0;
+                agent_mark("first output");
+        }
         if (proto_send(ctl, type, buf, (size_t)n) < 0)
                 agent_log("send %s: %s", proto_type_name(type), strerror(errno));
         return 1;
@@ -323,6 +328,7 @@ int agent_run(int ctl, const struct proto_spec *spec)
                 proto_send(ctl, PROTO_ERROR, m, (size_t)n);
                 return -1;
         }
+        agent_mark("process started");
         relay(ctl, &c, sfd);
         while (!c.exited) { /* output closed early, or the host went away */
                 int st;
@@ -331,6 +337,7 @@ int agent_run(int ctl, const struct proto_spec *spec)
                         c.exited = 1;
                 }
         }
+        agent_mark("process exited");
         uint8_t ex[8];
         proto_put_u32(ex, WIFSIGNALED(c.status) ? 1 : 0);
         proto_put_u32(ex + 4, (uint32_t)(WIFSIGNALED(c.status) ? WTERMSIG(c.status)
