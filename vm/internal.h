@@ -18,6 +18,7 @@ struct vm {
         uint8_t rbuf[PROTO_HDR_LEN + PROTO_MAX_PAYLOAD];
         size_t rlen;
         bool die_with_parent;
+        unsigned long tsc_khz;    /* for tsc_early_khz= under TCG; 0: unknown */
 };
 
 /* Build QEMU's argv for vm (and opts) into a NULL-terminated strv. */
@@ -30,6 +31,8 @@ int vm_spawn(char **argv, const char *log, const char *cgroup_procs, bool die_wi
 int vm_reap(pid_t pid, int timeout_ms, int *status);
 /* "exited with status 3" / "killed by signal 9" */
 void vm_describe_status(int status, char *buf, size_t len);
+/* The last bytes of a log file, newlines as spaces, for error messages. */
+void vm_file_tail(const char *path, char *buf, size_t len);
 /* The last lines of the guest console, for error messages. */
 void vm_console_tail(const struct vm *vm, char *buf, size_t len);
 /* Fill err with why the guest is gone: "WHAT: QEMU <status>: <qemu log

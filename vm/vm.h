@@ -93,6 +93,8 @@ int vm_modules_resolve(const char *modules_dir, char ***out_paths, herr_t *err);
 
 /* Host TSC frequency in kHz (for tsc_early_khz=), 0 when unknown. */
 unsigned long vm_host_tsc_khz(void);
+/* The same, measured once per host boot and kept in dir/tsc-khz (vm/tsc.c). */
+unsigned long vm_host_tsc_khz_cached(const char *dir);
 
 /* Probe KVM by timing a tiny real-mode loop. Returns true when KVM is fit
  * for booting a guest; reason (always filled) says why or why not. */
