@@ -130,28 +130,45 @@ static long now_ms(void)
         return t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* husk listens on the vhost-user socket itself and hands it to virtiofsd
+ * (--fd): QEMU can start at once, its connection waits in the backlog
+ * until virtiofsd accepts it (instead of polling for virtiofsd's socket). */
 static int start_virtiofsd(struct vm *vm, herr_t *err)
 {
-        _cleanup_free_ char *sock = NULL, *src = NULL, *log = NULL;
-        if (asprintf(&sock, "--socket-path=%s", vm->vfs_path) < 0 ||
-            asprintf(&log, "%s/virtiofsd.log", vm->run_dir) < 0 ||
+        _cleanup_free_ char *fdarg = NULL, *src = NULL, *log = NULL;
+        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        if (strlen(vm->vfs_path) >= sizeof(a.sun_path))
+                return herr_set(err, ENAMETOOLONG, "virtiofs socket %s", vm->vfs_path);
+        strcpy(a.sun_path, vm->vfs_path);
+        /* not close-on-exec: virtiofsd inherits it (closed here after the fork) */
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 1) < 0)
+                return herr_sys(err, "virtiofs socket %s", vm->vfs_path);
+        if (asprintf(&fdarg, "--fd=%d", fd) < 0 || asprintf(&log, "%s/virtiofsd.log", vm->run_dir) < 0 ||
             asprintf(&src, "source=%s", vm->share_dir) < 0)
                 return herr_set(err, ENOMEM, "virtiofsd");
-        char *argv[] = { VIRTIOFSD, sock, "-o", src, "-o", "cache=auto", "-o",
+        char *argv[] = { VIRTIOFSD, fdarg, "-o", src, "-o", "cache=auto", "-o",
                          "sandbox=namespace", NULL };
-        if (vm_spawn(argv, log, NULL, vm->die_with_parent, &vm->virtiofsd_pid, err) < 0)
-                return -1;
-        for (long t0 = now_ms(); now_ms() - t0 < 5000; usleep(5000)) {
-                int st;
-                if (access(vm->vfs_path, F_OK) == 0)
-                        return 0;
-                if (vm_reap(vm->virtiofsd_pid, 0, &st)) {
-                        vm->virtiofsd_pid = 0;
-                        return herr_set(err, 0, "virtiofsd for %s exited at start",
-                                        vm->share_dir);
-                }
+        return vm_spawn(argv, log, NULL, vm->die_with_parent, &vm->virtiofsd_pid, err);
+}
+
+/* QEMU is gone during boot: when virtiofsd failed, it is the cause. */
+static int boot_failed(struct vm *vm, const char *what, herr_t *err)
+{
+        int st;
+        if (vm->virtiofsd_pid > 0 && vm_reap(vm->virtiofsd_pid, 0, &st)) {
+                vm->virtiofsd_pid = 0; /* status 0: QEMU left it (a normal disconnect) */
+                if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+                        return vm_gone(vm, what, err);
+                char why[64], tail[300] = "";
+                _cleanup_free_ char *log = NULL;
+                vm_describe_status(st, why, sizeof(why));
+                if (asprintf(&log, "%s/virtiofsd.log", vm->run_dir) > 0)
+                        vm_file_tail(log, tail, sizeof(tail));
+                return herr_set(err, 0, "VM boot: virtiofsd for %s %s%s%s", vm->share_dir, why,
+                                tail[0] ? ": " : "", tail);
         }
-        return herr_set(err, ETIMEDOUT, "virtiofsd socket %s", vm->vfs_path);
+        return vm_gone(vm, what, err);
 }
 
 /* Accept QEMU's connection, then wait for READY; both bounded by deadline. */
@@ -171,7 +188,7 @@ static int wait_ready(struct vm *vm, long deadline, herr_t *err)
                         if (vm_reap(vm->qemu_pid, 0, &st)) {
                                 vm->qemu_pid = -1;
                                 vm->qemu_status = st;
-                                return vm_gone(vm, "VM boot", err);
+                                return boot_failed(vm, "VM boot", err);
                         }
                         continue;
                 }
@@ -185,7 +202,7 @@ static int wait_ready(struct vm *vm, long deadline, herr_t *err)
                 size_t used;
                 ssize_t n = read(vm->ctl_fd, vm->rbuf + vm->rlen, sizeof(vm->rbuf) - vm->rlen);
                 if (n <= 0)
-                        return vm_gone(vm, "VM boot: control channel closed", err);
+                        return boot_failed(vm, "VM boot: control channel closed", err);
                 vm->rlen += (size_t)n;
                 r = proto_parse(vm->rbuf, vm->rlen, &f, &used);
                 if (r < 0)
@@ -214,6 +231,8 @@ int vm_start(const struct vm_opts *o, struct vm **out, herr_t *err)
         if (resolve_paths(vm, o, err) < 0)
                 goto fail;
         resolve_share_accel(vm, o);
+        if (vm->accel == VM_ACCEL_TCG)
+                vm->tsc_khz = vm_host_tsc_khz_cached(data_dir(o));
         if (listen_ctl(vm, err) < 0 ||
             (vm->share == VM_SHARE_VIRTIOFS && start_virtiofsd(vm, err) < 0) ||
             vm_qemu_argv(vm, o, &argv, err) < 0 ||
