@@ -311,6 +311,7 @@ static char *initrd_key(const char *kernel, const char *agent, const char *guest
         }
         file_key(f, "agent", agent ? agent : env && *env ? env : HUSK_AGENT_DEFAULT);
         file_key(f, "guest", guest);
+        fprintf(f, "format=%s\n", VM_INITRAMFS_FORMAT);
         return fclose(f) == 0 ? key : (free(key), NULL);
 }
 

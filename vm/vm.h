@@ -85,6 +85,10 @@ int vm_run(const struct vm_opts *o, const struct vm_process *p, int *exit_status
  * order) from modules_dir (…/lib/modules/<ver>). */
 int vm_initramfs_get(const char *agent, const char *modules_dir, const char *cache_dir,
                      char **out_path, herr_t *err);
+/* The layout of husk's initramfs; part of its cache keys. 2: modules
+ * without their signatures. */
+#define VM_INITRAMFS_FORMAT "husk-initramfs-2"
+
 /* The module load order resolved from the .ko files' depends= (testable). */
 /* Same, with a static husk as /husk when guest_husk is not NULL. */
 int vm_initramfs_get_with(const char *agent, const char *guest_husk, const char *modules_dir,
