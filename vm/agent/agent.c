@@ -57,6 +57,7 @@ void agent_mark(const char *what)
 static void power_off(void)
 {
         sync();
+        agent_mark("synced");
         reboot(RB_AUTOBOOT); /* with reboot=t and QEMU -no-reboot: QEMU exits */
         for (;;)
                 pause();
