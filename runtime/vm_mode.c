@@ -459,11 +459,18 @@ static int run_process(struct monitor *m, int *status, herr_t *err)
         struct vm_process p;
         char *guest_args[] = { "/husk", "vm-guest", (char *)m->o->id, (char *)m->o->config_json, NULL };
         _cleanup_free_ char *json = m->guest ? strndup(m->o->config_json, m->o->config_len) : NULL;
+        struct vm_guest_file sc = { 0 };
+        struct vm_file file;
         if (m->guest) {
                 if (!json)
                         return herr_set(err, ENOMEM, "config.json");
                 guest_args[3] = json;
                 vm_process_init(&p, guest_args);
+                if (vm_seccomp_entry(m->cfg, m->o->root, &sc)) {
+                        file = (struct vm_file){ sc.path, sc.data, sc.len };
+                        p.files = &file;
+                        p.n_files = 1;
+                }
         } else {
                 vm_process_init(&p, proc->args);
                 p.env = proc->env;
@@ -484,7 +491,9 @@ static int run_process(struct monitor *m, int *status, herr_t *err)
                         p.cols = 80;
                 }
         }
-        return vm_exec(m->vm, &p, status, err);
+        int r = vm_exec(m->vm, &p, status, err);
+        free(sc.data);
+        return r;
 }
 
 /* The monitor's life after boot. Returns its exit status. */

@@ -57,6 +57,18 @@ struct vm_process {
         int stdout_fd;      /* -1: discard */
         int stderr_fd;      /* -1: discard */
         int signal_fd;      /* a signalfd whose signals are forwarded, or -1 */
+        const struct vm_file *files; /* written in the guest before the process starts;
+                                        left out when they do not fit one SPEC frame */
+        size_t n_files;
+};
+
+/* A file for the guest (path under /run/husk/, at most 64 KiB with its
+ * path); the agent writes it best effort (a failure is logged on the
+ * console). */
+struct vm_file {
+        const char *path;
+        const void *data;
+        size_t len;
 };
 
 /* Defaults: stdio 0/1/2, signal_fd -1, uid/gid 0. */
