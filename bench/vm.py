@@ -7,8 +7,11 @@
          accelerator, memory backend, vCPUs, sandbox and the exact kernel
          command line; only the devices (control port, share) are left out:
          launch -> QEMU exit
-  husk   `husk run --vm` of `echo first`: launch -> first output line, and
-         launch -> husk's exit
+  husk   `husk run --vm` of `echo first` with a minimal config (a mount
+         namespace, no seccomp): launch -> first output line, and
+         launch -> husk's exit; the same with `husk spec`'s default config
+         (seven namespaces, the usual mounts, capabilities, the default
+         seccomp profile): launch -> first output line
   memory PSS of the container's host processes (monitor, QEMU, virtiofsd)
          while a `sleep` runs in the VM
 
@@ -47,17 +50,36 @@ def bundle(args):
     return b
 
 
+def spec_bundle():
+    """`husk spec`'s default config (namespaces, mounts, capabilities, the
+    default seccomp profile) running `echo first`."""
+    b = os.path.join(work, "b-spec")
+    os.makedirs(b, exist_ok=True)
+    os.symlink(rootfs, os.path.join(b, "rootfs"))
+    subprocess.run([husk, "spec"], cwd=b, check=True)
+    with open(os.path.join(b, "config.json")) as f:
+        cfg = json.load(f)
+    cfg["process"]["args"] = ["echo", "first"]
+    cfg["process"]["terminal"] = False
+    with open(os.path.join(b, "config.json"), "w") as f:
+        json.dump(cfg, f)
+    return b
+
+
 def husk_run(b, cid):
     t0 = time.monotonic()
+    errf = tempfile.TemporaryFile()
     p = subprocess.Popen([husk, "--root", root, "run", "--vm", cid], cwd=b,
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+                         stdout=subprocess.PIPE, stderr=errf, stdin=subprocess.DEVNULL)
     line = p.stdout.readline()
     t1 = time.monotonic()
     p.stdout.read()
     rc = p.wait()
     t2 = time.monotonic()
     if rc != 0 or line != b"first\n":
-        sys.exit(f"bench/vm: husk run --vm failed (status {rc}, output {line!r})")
+        errf.seek(0)
+        sys.exit(f"bench/vm: husk run --vm failed (status {rc}, output {line!r}, "
+                 f"stderr {errf.read().decode(errors='replace').strip()!r})")
     return (t1 - t0) * 1000, (t2 - t0) * 1000
 
 
@@ -187,7 +209,9 @@ def main():
     print(f"bench/vm: {runs} rounds, {os.cpu_count()} CPUs, load average {loadavg()} (1/5/15 min)")
     print(f"accelerator: {why}")
     b = bundle(["echo", "first"])
+    bs = spec_bundle()
     husk_run(b, "warm")  # initramfs cache, page cache
+    husk_run(bs, "warm-spec")  # and the host's seccomp cache
     per, qemu_argv = memory()
     initrd = qemu_argv[qemu_argv.index("-initrd") + 1]
     floor_initrd, extra = floor_setup(initrd)
@@ -197,22 +221,26 @@ def main():
     print(f"floor initramfs: husk's {os.path.getsize(initrd)} bytes + a {extra}-byte cpio whose /init "
           "powers off")
     floor_run(fargv)
-    first, total, floor = [], [], []
+    first, total, floor, sfirst = [], [], [], []
     for i in range(runs):  # interleaved, the order alternating each round
-        for which in (("floor", "husk") if i % 2 == 0 else ("husk", "floor")):
+        for which in (("floor", "husk", "spec") if i % 2 == 0 else ("spec", "husk", "floor")):
             if which == "floor":
                 floor.append(floor_run(fargv))
-            else:
+            elif which == "husk":
                 f, t = husk_run(b, f"r{i}")
                 first.append(f)
                 total.append(t)
+            else:
+                sfirst.append(husk_run(bs, f"s{i}")[0])
     fm = statistics.median(floor)
     spread("floor (bare QEMU boot, init powers off)", floor)
     spread("husk run --vm: first output", first, fm)
     spread("husk run --vm: exit", total, fm)
-    ratios = sorted(f / fl for f, fl in zip(first, floor))
-    print(f"per-round first-output/floor ratio: median {statistics.median(ratios):.2f} "
-          f"(min {ratios[0]:.2f}, max {ratios[-1]:.2f})")
+    spread("same, husk spec's config: first output", sfirst, fm)
+    for name, v in (("first output", first), ("exit", total), ("husk spec, first output", sfirst)):
+        ratios = sorted(f / fl for f, fl in zip(v, floor))
+        print(f"per-round ratio to the floor, {name}: median {statistics.median(ratios):.2f} "
+              f"(min {ratios[0]:.2f}, max {ratios[-1]:.2f})")
     print("host memory per VM (PSS): " + ", ".join(f"{k} {v / 1024:.0f} MiB" for k, v in per.items()) +
           f"; total {sum(per.values()) / 1024:.0f} MiB")
     print(f"load average after: {loadavg()}")
