@@ -301,6 +301,14 @@ int main(void)
                 proto_send(ctl, PROTO_ERROR, m, strlen(m));
                 power_off();
         }
+        if (!cfg.oci && spec.n_files) { /* we are chrooted in the container's root: */
+                agent_log("files of the SPEC ignored outside husk.oci=1");
+                for (size_t i = 0; i < spec.n_files; i++) {
+                        free(spec.files[i].path);
+                        free(spec.files[i].data);
+                }
+                spec.n_files = 0;
+        }
         if (agent_run(ctl, &spec) == 0)
                 wait_ack(ctl);
         agent_mark("ACK, power off");
