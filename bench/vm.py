@@ -67,6 +67,7 @@ def spec_bundle():
 
 
 def husk_run(b, cid):
+    cid = f"bvm{os.getpid()}-{cid}"  # the host cgroup /husk/<id> is shared by every --root
     t0 = time.monotonic()
     errf = tempfile.TemporaryFile()
     p = subprocess.Popen([husk, "--root", root, "run", "--vm", cid], cwd=b,
@@ -166,9 +167,10 @@ def children(pid):
 
 def memory():
     b = bundle(["sleep", "30"])
-    subprocess.run([husk, "--root", root, "run", "--vm", "--detach", "mem"], cwd=b, check=True,
+    mem = f"bvm{os.getpid()}-mem"
+    subprocess.run([husk, "--root", root, "run", "--vm", "--detach", mem], cwd=b, check=True,
                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    st = json.loads(subprocess.run([husk, "--root", root, "state", "mem"], capture_output=True,
+    st = json.loads(subprocess.run([husk, "--root", root, "state", mem], capture_output=True,
                                    check=True).stdout)
     time.sleep(1)
     pids = [st["pid"]] + children(st["pid"])
@@ -182,7 +184,7 @@ def memory():
         if name.startswith("qemu"):
             with open(f"/proc/{p}/cmdline", "rb") as f:
                 qemu_argv = [a.decode() for a in f.read().split(b"\0")[:-1]]
-    subprocess.run([husk, "--root", root, "delete", "--force", "mem"], check=False,
+    subprocess.run([husk, "--root", root, "delete", "--force", mem], check=False,
                    stdout=subprocess.DEVNULL)
     if not qemu_argv:
         sys.exit("bench/vm: no QEMU process found under the container's monitor")
