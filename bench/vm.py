@@ -17,7 +17,11 @@
 
 Rounds interleave floor and husk (the order alternating) so a change in
 the machine's load hits both; medians, quartiles and extremes are printed
-with the load average before and after.
+with the load average before and after, then the per-round ratios to the
+floor (the figure to quote on a shared machine), the best case (fastest
+run over fastest floor) and the CPU time of the whole process tree
+(user+sys of husk, its monitor, QEMU and virtiofsd, or the floor's QEMU:
+less sensitive to other load than wall time, but blind to waiting).
 
 Usage: bench/vm.py HUSK ROOTFS [RUNS]   (HUSK_DATA_DIR: the kernel's data dir)
 """
@@ -75,13 +79,14 @@ def husk_run(b, cid):
     line = p.stdout.readline()
     t1 = time.monotonic()
     p.stdout.read()
-    rc = p.wait()
+    _, status, ru = os.wait4(p.pid, 0)  # rusage: husk, the monitor, QEMU, virtiofsd
     t2 = time.monotonic()
+    rc = p.returncode = os.waitstatus_to_exitcode(status)
     if rc != 0 or line != b"first\n":
         errf.seek(0)
         sys.exit(f"bench/vm: husk run --vm failed (status {rc}, output {line!r}, "
                  f"stderr {errf.read().decode(errors='replace').strip()!r})")
-    return (t1 - t0) * 1000, (t2 - t0) * 1000
+    return (t1 - t0) * 1000, (t2 - t0) * 1000, (ru.ru_utime + ru.ru_stime) * 1000
 
 
 FLOOR_INIT = r"""
@@ -140,9 +145,14 @@ def floor_argv(qemu_argv, initrd):
 
 def floor_run(argv):
     t0 = time.monotonic()
-    subprocess.run(argv, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, timeout=120)
-    return (time.monotonic() - t0) * 1000
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    t = (time.monotonic() - t0) * 1000
+    if (rc := os.waitstatus_to_exitcode(status)) != 0:
+        sys.exit(f"bench/vm: the floor's QEMU exited with {rc}")
+    p.returncode = rc
+    return t, (ru.ru_utime + ru.ru_stime) * 1000
 
 
 def pss_kb(pid):
@@ -222,18 +232,22 @@ def main():
     print(f"floor's QEMU: {' '.join(fargv)}")
     print(f"floor initramfs: husk's {os.path.getsize(initrd)} bytes + a {extra}-byte cpio whose /init "
           "powers off")
-    floor_run(fargv)
+    floor_run(fargv)  # warm
     first, total, floor, sfirst = [], [], [], []
+    cpu = {"floor": [], "husk": [], "spec": []}
     for i in range(runs):  # interleaved, the order alternating each round
         for which in (("floor", "husk", "spec") if i % 2 == 0 else ("spec", "husk", "floor")):
             if which == "floor":
-                floor.append(floor_run(fargv))
+                t, c = floor_run(fargv)
+                floor.append(t)
             elif which == "husk":
-                f, t = husk_run(b, f"r{i}")
+                f, t, c = husk_run(b, f"r{i}")
                 first.append(f)
                 total.append(t)
             else:
-                sfirst.append(husk_run(bs, f"s{i}")[0])
+                f, t, c = husk_run(bs, f"s{i}")
+                sfirst.append(f)
+            cpu[which].append(c)
     fm = statistics.median(floor)
     spread("floor (bare QEMU boot, init powers off)", floor)
     spread("husk run --vm: first output", first, fm)
@@ -243,6 +257,12 @@ def main():
         ratios = sorted(f / fl for f, fl in zip(v, floor))
         print(f"per-round ratio to the floor, {name}: median {statistics.median(ratios):.2f} "
               f"(min {ratios[0]:.2f}, max {ratios[-1]:.2f})")
+    print(f"best case (min/min): first output {min(first) / min(floor):.2f}x, exit "
+          f"{min(total) / min(floor):.2f}x, husk spec {min(sfirst) / min(floor):.2f}x")
+    cf = statistics.median(cpu["floor"])
+    print(f"CPU time (user+sys of every process, to exit), medians: floor {cf:.0f} ms, "
+          f"husk {statistics.median(cpu['husk']):.0f} ms ({statistics.median(cpu['husk']) / cf:.2f}x), "
+          f"husk spec {statistics.median(cpu['spec']):.0f} ms ({statistics.median(cpu['spec']) / cf:.2f}x)")
     print("host memory per VM (PSS): " + ", ".join(f"{k} {v / 1024:.0f} MiB" for k, v in per.items()) +
           f"; total {sum(per.values()) / 1024:.0f} MiB")
     print(f"load average after: {loadavg()}")
