@@ -122,11 +122,12 @@ AGENT_SRCS := $(wildcard vm/agent/*.c) vm/proto.c
 $(AGENT): $(AGENT_SRCS) $(wildcard vm/agent/*.h) vm/proto.h
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  AGENT $@")
-	$(Q)$(CC) -static -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $(AGENT_SRCS)
+	$(Q)$(CC) -static -s -O2 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $(AGENT_SRCS)
 vm-agent: $(AGENT)
 
 # The guest half of VM mode: husk linked statically, /husk in the initramfs
-# (runtime/vm_guest.c); never sanitized.
+# (runtime/vm_guest.c); never sanitized; stripped (-s), as the agent: the
+# kernel unpacks every byte of the initramfs at each boot (~1.8 MB less).
 GUEST := build/vm/husk-guest
 STATIC_LIBS = $(shell pkg-config --static --libs $(PKGS) 2>/dev/null | sed 's/-lyajl /-lyajl_s /') -lm
 ifeq ($(SAN),1)
@@ -136,7 +137,7 @@ else
 $(GUEST): $(B)/runtime/main.o $(B)/libhusk.a
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  GUEST $@")
-	$(Q)$(CC) -static -o $@ $^ $(STATIC_LIBS) 2>&1 | grep -v 'statically linked applications\|in function' >&2 || true
+	$(Q)$(CC) -static -s -o $@ $^ $(STATIC_LIBS) 2>&1 | grep -v 'statically linked applications\|in function' >&2 || true
 	$(Q)test -x $@
 endif
 vm-guest: $(GUEST)

@@ -33,7 +33,7 @@
 #include "vm_binds.h"
 #include "vm_mode.h"
 
-#define GUEST_ROOT "/run/husk"
+#define GUEST_ROOT VM_GUEST_ROOT
 #define GUEST_ROOTFS "/newroot"
 
 static size_t dropped_from, dropped_total;

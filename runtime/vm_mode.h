@@ -19,6 +19,21 @@
 
 /* The file in the state dir where the monitor writes why the VM ended
  * ("exited 3", or the QEMU/agent failure). */
+/* husk's --root inside the guest (runtime/vm_guest.c) */
+#define VM_GUEST_ROOT "/run/husk"
+
+/* A file for the guest's husk, made on the host. */
+struct vm_guest_file {
+        char path[64];
+        unsigned char *data; /* malloc'd */
+        size_t len;
+};
+
+/* The compiled seccomp filter of cfg as an entry of the guest's filter
+ * cache (compiled here, with the host cache under root). false: none (no
+ * linux.seccomp, or it failed here: the guest's husk reports why). */
+bool vm_seccomp_entry(const struct oci_config *cfg, const char *root, struct vm_guest_file *f);
+
 #define VM_STATE_REASON "vm-exit"
 /* `husk state` of a stopped VM container: the annotation carrying that
  * reason for the user. */

@@ -158,17 +158,14 @@ static void prune(const char *dir)
                         (void)unlinkat(dirfd(d), de->d_name, 0);
 }
 
-int seccomp_cache_put(const char *dir, const char *key, size_t klen, const struct seccomp_prog *p, herr_t *err)
+static int entry_bytes(const char *key, size_t klen, const struct seccomp_prog *p, unsigned char **out,
+                       size_t *out_len, herr_t *err)
 {
-        char path[4096];
         size_t body = (size_t)p->len * sizeof(struct sock_filter);
         uint32_t kl = (uint32_t)klen, n = p->len;
         if (p->len == 0 || p->len > MAX_INSNS || klen >= MAX_KEY)
                 return herr_set(err, EINVAL, "seccomp cache: filter of %u instructions", p->len);
-        if (ensure_dir(dir, err) < 0)
-                return -1;
-        prune(dir);
-        _cleanup_free_ unsigned char *buf = malloc(HDR_LEN + klen + body);
+        unsigned char *buf = malloc(HDR_LEN + klen + body);
         if (!buf)
                 return herr_set(err, ENOMEM, "seccomp cache entry");
         uint64_t sum = fnv1a(p->insns, body);
@@ -178,7 +175,31 @@ int seccomp_cache_put(const char *dir, const char *key, size_t klen, const struc
         memcpy(buf + 16, &sum, 8);
         memcpy(buf + HDR_LEN, key, klen);
         memcpy(buf + HDR_LEN + klen, p->insns, body);
+        *out = buf;
+        *out_len = HDR_LEN + klen + body;
+        return 0;
+}
+
+int seccomp_cache_put(const char *dir, const char *key, size_t klen, const struct seccomp_prog *p, herr_t *err)
+{
+        char path[4096];
+        _cleanup_free_ unsigned char *buf = NULL;
+        size_t len;
+        if (entry_bytes(key, klen, p, &buf, &len, err) < 0 || ensure_dir(dir, err) < 0)
+                return -1;
+        prune(dir);
         if (entry_path(dir, key, klen, path, sizeof path) < 0)
                 return herr_set(err, ENAMETOOLONG, "seccomp cache %s", dir);
-        return write_file_atomic(path, buf, HDR_LEN + klen + body, 0600, err);
+        return write_file_atomic(path, buf, len, 0600, err);
+}
+
+int seccomp_cache_entry(const struct oci_seccomp *s, const struct seccomp_prog *p, char name[17],
+                        unsigned char **data, size_t *len, herr_t *err)
+{
+        _cleanup_free_ char *key = NULL;
+        size_t klen;
+        if (seccomp_cache_key(s, &key, &klen) < 0)
+                return herr_set(err, ENOMEM, "seccomp cache key");
+        snprintf(name, 17, "%016llx", (unsigned long long)fnv1a(key, klen));
+        return entry_bytes(key, klen, p, data, len, err);
 }

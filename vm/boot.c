@@ -151,28 +151,26 @@ static long now_ms(void)
         return t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* husk listens on the vhost-user socket itself and hands it to virtiofsd
+ * (--fd): QEMU can start at once, its connection waits in the backlog
+ * until virtiofsd accepts it (instead of polling for virtiofsd's socket). */
 static int start_virtiofsd(struct vm *vm, herr_t *err)
 {
-        _cleanup_free_ char *sock = NULL, *src = NULL, *log = NULL;
-        if (asprintf(&sock, "--socket-path=%s", vm->vfs_path) < 0 ||
-            asprintf(&log, "%s/virtiofsd.log", vm->run_dir) < 0 ||
+        _cleanup_free_ char *fdarg = NULL, *src = NULL, *log = NULL;
+        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        if (strlen(vm->vfs_path) >= sizeof(a.sun_path))
+                return herr_set(err, ENAMETOOLONG, "virtiofs socket %s", vm->vfs_path);
+        strcpy(a.sun_path, vm->vfs_path);
+        /* not close-on-exec: virtiofsd inherits it (closed here after the fork) */
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 1) < 0)
+                return herr_sys(err, "virtiofs socket %s", vm->vfs_path);
+        if (asprintf(&fdarg, "--fd=%d", fd) < 0 || asprintf(&log, "%s/virtiofsd.log", vm->run_dir) < 0 ||
             asprintf(&src, "source=%s", vm->share_dir) < 0)
                 return herr_set(err, ENOMEM, "virtiofsd");
-        char *argv[] = { VIRTIOFSD, sock, "-o", src, "-o", "cache=auto", "-o",
+        char *argv[] = { VIRTIOFSD, fdarg, "-o", src, "-o", "cache=auto", "-o",
                          "sandbox=namespace", NULL };
-        if (vm_spawn(argv, log, NULL, vm->die_with_parent, &vm->virtiofsd_pid, err) < 0)
-                return -1;
-        for (long t0 = now_ms(); now_ms() - t0 < 5000; usleep(5000)) {
-                int st;
-                if (access(vm->vfs_path, F_OK) == 0)
-                        return 0;
-                if (vm_reap(vm->virtiofsd_pid, 0, &st)) {
-                        vm->virtiofsd_pid = 0;
-                        return herr_set(err, 0, "virtiofsd for %s exited at start",
-                                        vm->share_dir);
-                }
-        }
-        return herr_set(err, ETIMEDOUT, "virtiofsd socket %s", vm->vfs_path);
+        return vm_spawn(argv, log, NULL, vm->die_with_parent, &vm->virtiofsd_pid, err);
 }
 
 /* Accept QEMU's connection, then wait for READY; both bounded by deadline. */
@@ -233,6 +231,8 @@ int vm_start(const struct vm_opts *o, struct vm **out, herr_t *err)
         if (resolve_paths(vm, o, err) < 0)
                 goto fail;
         resolve_share_accel(vm, o);
+        if (vm->accel == VM_ACCEL_TCG)
+                vm->tsc_khz = vm_host_tsc_khz_cached(data_dir(o));
         /* 9p: QEMU serves the bind sources itself, staged in its namespace */
         bool qemu_stages = o->n_binds && vm->share == VM_SHARE_9P;
         if (vm_binds_init(vm, o, err) < 0 || listen_ctl(vm, err) < 0 ||

@@ -15,7 +15,6 @@
 #include "../common/fileutil.h"
 #include "vm.h"
 
-#define INITRAMFS_FORMAT VM_INITRAMFS_FORMAT
 #define MODULE_MAX (64u << 20)
 
 /* Modules loaded by the agent; dependencies come first automatically
@@ -205,6 +204,34 @@ static int cpio_file(struct cpio *c, const char *name, const char *src, unsigned
         return 0;
 }
 
+/* A signed module ends with the signature, a 12-byte struct
+ * module_signature whose last 4 bytes are the signature's length (big
+ * endian), and this marker. The guest kernel does not enforce signatures
+ * and the initramfs is husk's own, so checking them only costs boot time
+ * (a SHA-256 of every module and a public-key operation, slow under TCG):
+ * the modules go in without them (the guest kernel notes the taint). */
+static size_t module_unsigned_len(const char *data, size_t len)
+{
+        static const char marker[] = "~Module signature appended~\n";
+        const size_t ml = sizeof(marker) - 1, info = 12;
+        if (len < ml + info || memcmp(data + len - ml, marker, ml))
+                return len;
+        const unsigned char *p = (const unsigned char *)data + len - ml - 4;
+        size_t sig = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+        return sig <= len - ml - info ? len - ml - info - sig : len;
+}
+
+static int cpio_module(struct cpio *c, const char *name, const char *src, herr_t *err)
+{
+        _cleanup_free_ char *data = NULL;
+        size_t len;
+        if (read_file(src, MODULE_MAX, &data, &len, err) < 0)
+                return -1;
+        if (cpio_entry(c, name, S_IFREG | 0644, data, module_unsigned_len(data, len), 0, 0) < 0)
+                return herr_sys(err, "initramfs: write %s", name);
+        return 0;
+}
+
 static int write_cpio(FILE *f, const char *agent, const char *guest_husk, char **mods, herr_t *err)
 {
         static const char *const dirs[] = { "dev", "proc", "sys", "newroot", "etc",
@@ -228,7 +255,7 @@ static int write_cpio(FILE *f, const char *agent, const char *guest_husk, char *
                 const char *base = strrchr(mods[i], '/') + 1;
                 char name[300];
                 snprintf(name, sizeof(name), "lib/modules/%s", base);
-                if (cpio_file(&c, name, mods[i], 0644, err) < 0)
+                if (cpio_module(&c, name, mods[i], err) < 0)
                         return -1;
                 fprintf(lf, "/%s\n", name);
         }
@@ -263,7 +290,7 @@ static int inputs_hash(const char *agent, const char *guest_husk, char **mods, c
                 herr_set(err, ENOMEM, "initramfs: sha256");
                 goto out;
         }
-        EVP_DigestUpdate(ctx, INITRAMFS_FORMAT, sizeof(INITRAMFS_FORMAT));
+        EVP_DigestUpdate(ctx, VM_INITRAMFS_FORMAT, sizeof(VM_INITRAMFS_FORMAT));
         if (hash_file(ctx, agent, err) < 0)
                 goto out;
         if (guest_husk) {

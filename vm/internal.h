@@ -25,6 +25,7 @@ struct vm {
         size_t n_binds;
         char *binds_dir, *binds_sock;
         pid_t binds_pid;
+        unsigned long tsc_khz;    /* for tsc_early_khz= under TCG; 0: unknown */
 };
 
 /* Build QEMU's argv for vm (and opts) into a NULL-terminated strv. */
@@ -55,6 +56,8 @@ void vm_binds_free(struct vm *vm);
 int vm_reap(pid_t pid, int timeout_ms, int *status);
 /* "exited with status 3" / "killed by signal 9" */
 void vm_describe_status(int status, char *buf, size_t len);
+/* The last bytes of a log file, newlines as spaces, for error messages. */
+void vm_file_tail(const char *path, char *buf, size_t len);
 /* The last lines of the guest console, for error messages. */
 void vm_console_tail(const struct vm *vm, char *buf, size_t len);
 /* vm/watch.c: open / close the watch over QEMU and virtiofsd (after both

@@ -182,6 +182,29 @@ static int buf_put_strv(struct buf *b, uint16_t tag, char *const *v)
         return 0;
 }
 
+static int buf_put_files(struct buf *b, const struct proto_spec *s)
+{
+        for (size_t i = 0; i < s->n_files; i++) {
+                const struct proto_file *f = &s->files[i];
+                size_t pl = strlen(f->path) + 1;
+                if (i >= SPEC_MAX_FILES || f->len > SPEC_MAX_STRLEN - pl) {
+                        errno = E2BIG;
+                        return -1;
+                }
+                uint8_t *d = malloc(pl + f->len);
+                if (!d)
+                        return -1;
+                memcpy(d, f->path, pl);
+                if (f->len)
+                        memcpy(d + pl, f->data, f->len);
+                int r = buf_put(b, SPEC_FILE, d, pl + f->len);
+                free(d);
+                if (r < 0)
+                        return -1;
+        }
+        return 0;
+}
+
 int proto_spec_encode(const struct proto_spec *s, uint8_t **out, size_t *out_len)
 {
         struct buf b = { 0 };
@@ -189,7 +212,8 @@ int proto_spec_encode(const struct proto_spec *s, uint8_t **out, size_t *out_len
             (s->cwd && buf_put(&b, SPEC_CWD, s->cwd, strlen(s->cwd)) < 0) ||
             buf_put_u32(&b, SPEC_UID, s->uid) < 0 || buf_put_u32(&b, SPEC_GID, s->gid) < 0 ||
             buf_put_u32(&b, SPEC_TERMINAL, s->terminal) < 0 ||
-            buf_put_u32(&b, SPEC_ROWS, s->rows) < 0 || buf_put_u32(&b, SPEC_COLS, s->cols) < 0) {
+            buf_put_u32(&b, SPEC_ROWS, s->rows) < 0 || buf_put_u32(&b, SPEC_COLS, s->cols) < 0 ||
+            buf_put_files(&b, s) < 0) {
                 int e = errno;
                 free(b.p);
                 errno = e;
@@ -217,10 +241,38 @@ static int strv_push(char ***v, size_t *n, const uint8_t *data, uint32_t len)
         return 0;
 }
 
+static int file_push(struct proto_spec *s, const uint8_t *d, uint32_t len)
+{
+        const uint8_t *nul = memchr(d, 0, len);
+        if (!nul || nul == d || s->n_files >= SPEC_MAX_FILES) {
+                errno = EINVAL;
+                return -1;
+        }
+        struct proto_file *nf = realloc(s->files, (s->n_files + 1) * sizeof(*nf));
+        if (!nf)
+                return -1;
+        s->files = nf;
+        struct proto_file *f = &nf[s->n_files];
+        size_t pl = (size_t)(nul - d) + 1;
+        f->len = len - pl;
+        f->path = strdup((const char *)d);
+        f->data = malloc(f->len ? f->len : 1);
+        if (!f->path || !f->data) {
+                free(f->path);
+                free(f->data);
+                return -1;
+        }
+        memcpy(f->data, d + pl, f->len);
+        s->n_files++;
+        return 0;
+}
+
 static int spec_field(struct proto_spec *s, size_t *nargs, size_t *nenv, uint16_t tag,
                       const uint8_t *d, uint32_t len)
 {
         switch (tag) {
+        case SPEC_FILE:
+                return file_push(s, d, len);
         case SPEC_ARG:
                 return strv_push(&s->args, nargs, d, len);
         case SPEC_ENV:
@@ -295,5 +347,10 @@ void proto_spec_free(struct proto_spec *s)
         strv_free(s->args);
         strv_free(s->env);
         free(s->cwd);
+        for (size_t i = 0; i < s->n_files; i++) {
+                free(s->files[i].path);
+                free(s->files[i].data);
+        }
+        free(s->files);
         memset(s, 0, sizeof(*s));
 }

@@ -102,10 +102,20 @@ enum spec_tag {
         SPEC_TERMINAL, /* u32 0/1 */
         SPEC_ROWS,     /* u32 */
         SPEC_COLS,     /* u32 */
+        SPEC_FILE,     /* path, NUL, contents: a file the agent writes before it
+                          starts the process (under /run/husk/ only) */
 };
 
 #define SPEC_MAX_STRINGS 4096
 #define SPEC_MAX_STRLEN (64u * 1024u)
+
+#define SPEC_MAX_FILES 8
+
+struct proto_file {
+        char *path;
+        uint8_t *data;
+        size_t len;
+};
 
 struct proto_spec {
         char **args; /* NULL-terminated */
@@ -114,6 +124,8 @@ struct proto_spec {
         uint32_t uid, gid;
         bool terminal;
         uint16_t rows, cols;
+        struct proto_file *files;
+        size_t n_files;
 };
 
 /* Encode spec into a malloc'd buffer (fits PROTO_MAX_PAYLOAD or fails with

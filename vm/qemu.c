@@ -87,9 +87,8 @@ unsigned long vm_host_tsc_khz(void)
 static void add_cmdline(struct strv *s, const struct vm *vm, const struct vm_opts *o)
 {
         char tsc[48] = "";
-        unsigned long khz = vm_host_tsc_khz();
-        if (vm->accel == VM_ACCEL_TCG && khz)
-                snprintf(tsc, sizeof(tsc), " tsc_early_khz=%lu", khz);
+        if (vm->accel == VM_ACCEL_TCG && vm->tsc_khz)
+                snprintf(tsc, sizeof(tsc), " tsc_early_khz=%lu", vm->tsc_khz);
         sv_add(s, "-append");
         sv_add(s, "console=ttyS0 reboot=t panic=-1 quiet cryptomgr.notests%s husk.share=%s%s%s%s%s%s%s",
                tsc, vm->share == VM_SHARE_9P ? "9p" : vm->share == VM_SHARE_VIRTIOFS ? "virtiofs" : "none",
@@ -277,7 +276,7 @@ void vm_describe_status(int status, char *buf, size_t len)
                 snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
 }
 
-static void file_tail(const char *path, char *buf, size_t len)
+void vm_file_tail(const char *path, char *buf, size_t len)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         buf[0] = 0;
@@ -294,7 +293,7 @@ static void file_tail(const char *path, char *buf, size_t len)
 
 void vm_console_tail(const struct vm *vm, char *buf, size_t len)
 {
-        file_tail(vm->console_path, buf, len);
+        vm_file_tail(vm->console_path, buf, len);
 }
 
 int vm_gone(struct vm *vm, const char *what, herr_t *err)
@@ -310,7 +309,7 @@ int vm_gone(struct vm *vm, const char *what, herr_t *err)
         if (vm_console_panic(vm, panic, sizeof(panic)))
                 return herr_set(err, 0, "%s: the guest kernel panicked (%s), QEMU %s", what, panic, st);
         vm_console_tail(vm, tail, sizeof(tail));
-        file_tail(vm->qemu_log, qlog, sizeof(qlog));
+        vm_file_tail(vm->qemu_log, qlog, sizeof(qlog));
         return herr_set(err, 0, "%s: QEMU %s%s%s%s%s%s", what, st, qlog[0] ? ": " : "", qlog,
                         tail[0] ? " (console: " : "", tail, tail[0] ? ")" : "");
 }

@@ -35,10 +35,23 @@ static int send_spec(int fd, const struct vm_process *p, herr_t *err)
                 .rows = p->rows, .cols = p->cols,
         };
         _cleanup_free_ uint8_t *buf = NULL;
+        _cleanup_free_ struct proto_file *files = calloc(p->n_files + 1, sizeof(*files));
         size_t len;
         if (!p->args || !p->args[0])
                 return herr_set(err, EINVAL, "VM process: empty args");
-        if (proto_spec_encode(&s, &buf, &len) < 0)
+        if (!files)
+                return herr_set(err, ENOMEM, "VM process %s", p->args[0]);
+        for (size_t i = 0; i < p->n_files; i++)
+                files[i] = (struct proto_file){ (char *)p->files[i].path, (uint8_t *)p->files[i].data,
+                                                p->files[i].len };
+        s.files = files;
+        s.n_files = p->n_files;
+        int r = proto_spec_encode(&s, &buf, &len);
+        if (r < 0 && errno == E2BIG && s.n_files) { /* the files are extras: go without */
+                s.n_files = 0;
+                r = proto_spec_encode(&s, &buf, &len);
+        }
+        if (r < 0)
                 return herr_sys(err, "VM process %s: encode", p->args[0]);
         if (proto_send(fd, PROTO_SPEC, buf, len) < 0)
                 return herr_sys(err, "VM process %s: send", p->args[0]);

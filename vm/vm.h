@@ -64,8 +64,6 @@ struct vm_opts {
 };
 
 #define HUSK_AGENT_DEFAULT "/usr/local/libexec/husk/husk-agent"
-/* Changes with the initramfs's layout or module list (a cache key). */
-#define VM_INITRAMFS_FORMAT "husk-initramfs-2"
 
 struct vm_process {
         char *const *args;  /* NULL-terminated, non-empty */
@@ -85,6 +83,18 @@ struct vm_process {
         /* what the guest process wrote to its fd 3 (husk.oci=1 only) */
         void (*on_status)(void *arg, const uint8_t *data, size_t len);
         void *status_arg;
+        const struct vm_file *files; /* written in the guest before the process starts;
+                                        left out when they do not fit one SPEC frame */
+        size_t n_files;
+};
+
+/* A file for the guest (path under /run/husk/, at most 64 KiB with its
+ * path); the agent writes it best effort (a failure is logged on the
+ * console). */
+struct vm_file {
+        const char *path;
+        const void *data;
+        size_t len;
 };
 
 /* Sessions at once per VM (besides the main process). */
@@ -146,6 +156,10 @@ int vm_run(const struct vm_opts *o, const struct vm_process *p, int *exit_status
  * order) from modules_dir (…/lib/modules/<ver>). */
 int vm_initramfs_get(const char *agent, const char *modules_dir, const char *cache_dir,
                      char **out_path, herr_t *err);
+/* The layout and module list of husk's initramfs; part of its cache keys.
+ * 3: modules without their signatures, virtio_net and its dependencies. */
+#define VM_INITRAMFS_FORMAT "husk-initramfs-3"
+
 /* The module load order resolved from the .ko files' depends= (testable). */
 /* Same, with a static husk as /husk when guest_husk is not NULL. */
 int vm_initramfs_get_with(const char *agent, const char *guest_husk, const char *modules_dir,
@@ -154,6 +168,8 @@ int vm_modules_resolve(const char *modules_dir, char ***out_paths, herr_t *err);
 
 /* Host TSC frequency in kHz (for tsc_early_khz=), 0 when unknown. */
 unsigned long vm_host_tsc_khz(void);
+/* The same, measured once per host boot and kept in dir/tsc-khz (vm/tsc.c). */
+unsigned long vm_host_tsc_khz_cached(const char *dir);
 
 /* Probe KVM by timing a tiny real-mode loop. Returns true when KVM is fit
  * for booting a guest; reason (always filled) says why or why not. */

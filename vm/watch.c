@@ -11,12 +11,14 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/cleanup.h"
 #include "internal.h"
 
 /* The pidfd stays open in *slot as long as the epoll fd watches it. */
@@ -92,9 +94,14 @@ int vm_daemons_check(struct vm *vm, const char *what, herr_t *err)
                         vm->qemu_pid = -1;
                 }
                 vm_console_tail(vm, tail, sizeof(tail));
-                return herr_set(err, 0, "%s: virtiofsd (the share of the root filesystem %s) %s, "
+                char vlog[300] = ""; /* what virtiofsd said (a failed start) */
+                _cleanup_free_ char *log = NULL;
+                if (vm->run_dir && asprintf(&log, "%s/virtiofsd.log", vm->run_dir) > 0)
+                        vm_file_tail(log, vlog, sizeof(vlog));
+                return herr_set(err, 0, "%s: virtiofsd (the share of the root filesystem %s) %s%s%s, "
                                 "so QEMU was stopped%s%s%s", what, vm->share_dir ? vm->share_dir : "",
-                                how, tail[0] ? " (console: " : "", tail, tail[0] ? ")" : "");
+                                how, vlog[0] ? ": " : "", vlog, tail[0] ? " (console: " : "", tail,
+                                tail[0] ? ")" : "");
         }
         if (vm->qemu_pid < 0)
                 return vm_gone(vm, what, err);

@@ -185,7 +185,9 @@ static bool alive(pid_t pid)
 }
 
 /* One boot: exit status, stdout and stderr apart, the guest kernel, a
- * memory limit sizing the guest, a write reaching the host's rootfs. */
+ * memory limit sizing the guest, a write reaching the host's rootfs, the
+ * config's seccomp filter (compiled on the host, handed to the guest's
+ * husk) in force. */
 Test(vmmode, run_exit_stdio_kernel_memory_rootfs, .timeout = 120)
 {
         require_vm();
@@ -195,8 +197,12 @@ Test(vmmode, run_exit_stdio_kernel_memory_rootfs, .timeout = 120)
         char args[512];
         snprintf(args, sizeof(args),
                  "[\"sh\",\"-c\",\"echo out; echo err >&2; uname -r; grep MemTotal /proc/meminfo; "
-                 "echo max=$(cat /sys/fs/cgroup/memory.max); hostname; echo written > /tmp/%s; exit 3\"]", marker);
-        char *b = make_bundle(args, false, ",\"resources\":{\"memory\":{\"limit\":201326592}}", NULL);
+                 "echo max=$(cat /sys/fs/cgroup/memory.max); hostname; echo written > /tmp/%s; "
+                 "grep Seccomp: /proc/self/status; mkdir /tmp/%s.d 2>/dev/null && echo mkdir=yes || echo mkdir=no; "
+                 "exit 3\"]", marker, marker);
+        char *b = make_bundle(args, false, ",\"resources\":{\"memory\":{\"limit\":201326592}},"
+                              "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+                              "[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1}]}", NULL);
         char *out = NULL, *errs = NULL;
         int rc = husk_run(b, &out, &errs, "run", "--vm", "r1", NULL);
         cr_expect_eq(rc, 3, "exit status %d, stderr: %s", rc, errs);
@@ -216,12 +222,17 @@ Test(vmmode, run_exit_stdio_kernel_memory_rootfs, .timeout = 120)
         cr_expect(kb > 150000 && kb <= 262144, "guest MemTotal %ld kB for a 192 MiB limit", kb);
         cr_expect_not_null(strstr(out, "max=201326592\n"), "memory.max in the guest: %s", out);
         cr_expect_not_null(strstr(out, "\nvmhost\n"), "hostname in the guest: %s", out);
+        cr_expect_not_null(strstr(out, "Seccomp:\t2\n"), "seccomp in the guest: %s", out);
+        cr_expect_not_null(strstr(out, "mkdir=no\n"), "mkdir not blocked by the seccomp filter: %s", out);
         _cleanup_free_ char *w = NULL;
         size_t len;
         herr_t e;
         cr_expect_eq(read_file(host_path, 100, &w, &len, &e), 0, "%s not written on the host", host_path);
         cr_expect(w && !strcmp(w, "written\n"));
         unlink(host_path);
+        char dir_path[2 * PATH_MAX + 8];
+        snprintf(dir_path, sizeof(dir_path), "%s.d", host_path);
+        (void)rmdir(dir_path);
         cr_expect_eq(access(state_root, F_OK) == 0 ? 0 : 1, 0);
         _cleanup_free_ char *st = state_of("r1");
         cr_expect(!st || !strstr(st, "r1"), "run left the container behind");

@@ -21,7 +21,8 @@ Test(vm_host, qemu_argv_9p_tcg)
 {
         struct vm vm = { .ctl_path = "/r/ctl.sock", .console_path = "/r/console.log",
                          .vfs_path = "/r/vfs.sock", .kernel = "/k/vmlinux", .initrd = "/k/i.cpio",
-                         .share_dir = "/rootfs", .share = VM_SHARE_9P, .accel = VM_ACCEL_TCG };
+                         .share_dir = "/rootfs", .share = VM_SHARE_9P, .accel = VM_ACCEL_TCG,
+                         .tsc_khz = 2600000 };
         char *extra[] = { "-name", "x", NULL };
         struct vm_opts o = { .share_ro = true, .extra_cmdline = "cgroup_no_v1=all", .vcpus = 2,
                              .mem_bytes = 256ull << 20, .qemu_extra = extra };
@@ -41,8 +42,7 @@ Test(vm_host, qemu_argv_9p_tcg)
         cr_assert(has(argv, "console=ttyS0 reboot=t panic=-1 quiet"));
         cr_assert(!has(argv, "memory-backend"));
         cr_assert(!has(argv, "-cpu"));
-        if (vm_host_tsc_khz())
-                cr_assert(has(argv, "tsc_early_khz="));
+        cr_assert(has(argv, "tsc_early_khz=2600000 "));
         size_t n = 0;
         while (argv[n])
                 n++;
@@ -53,7 +53,7 @@ Test(vm_host, qemu_argv_virtiofs_kvm)
 {
         struct vm vm = { .ctl_path = "c", .console_path = "l", .vfs_path = "/r/vfs.sock",
                          .kernel = "k", .initrd = "i", .share_dir = "/b", .share = VM_SHARE_VIRTIOFS,
-                         .accel = VM_ACCEL_KVM };
+                         .accel = VM_ACCEL_KVM, .tsc_khz = 2600000 };
         struct vm_opts o = { 0 };
         _cleanup_strv_ char **argv = NULL;
         herr_t err;
@@ -83,6 +83,34 @@ Test(vm_host, qemu_argv_net)
         cr_assert_eq(vm_qemu_argv(&vm, &none, &plain, &err), 0);
         cr_assert(!has(plain, "-netdev"));
         cr_assert(!has(plain, "husk.net"));
+}
+
+/* Measured once per host boot, then read back from DIR/tsc-khz; a record
+ * of another boot is measured again. */
+Test(vm_host, tsc_khz_cached_per_boot)
+{
+        char dir[] = "/tmp/husk-tsc-XXXXXX", path[64], *data = NULL;
+        size_t len;
+        herr_t err;
+        cr_assert_not_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/tsc-khz", dir);
+        unsigned long khz = vm_host_tsc_khz_cached(dir);
+        if (!khz)
+                cr_skip_test("no TSC rate on this host");
+        cr_assert_eq(read_file(path, 256, &data, &len, &err), 0, "%s", err.msg);
+        free(data);
+        char id[64] = "";
+        FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+        cr_assert(f && fgets(id, sizeof(id), f));
+        fclose(f);
+        char rec[128];
+        snprintf(rec, sizeof(rec), "%s123\n", id);
+        cr_assert_eq(write_file_atomic(path, rec, strlen(rec), 0644, &err), 0);
+        cr_assert_eq(vm_host_tsc_khz_cached(dir), 123);
+        snprintf(rec, sizeof(rec), "another-boot\n123\n");
+        cr_assert_eq(write_file_atomic(path, rec, strlen(rec), 0644, &err), 0);
+        cr_assert_neq(vm_host_tsc_khz_cached(dir), 123);
+        cr_assert_eq(remove_tree(dir, &err), 0);
 }
 
 Test(vm_host, kvm_probe_gives_a_reason)
@@ -166,6 +194,15 @@ Test(vm_host, initramfs_is_cached_cpio)
                               "grep -q virtio_console.ko", p1, p1), 0);
         if (system("command -v cpio >/dev/null") == 0)
                 cr_assert_eq(system(cmd), 0, "cpio listing of %s", p1);
+        /* modules go in without their signatures (the kernel's are signed) */
+        free(cmd);
+        cmd = NULL;
+        cr_assert_gt(asprintf(&cmd, "cd %s && cpio -id lib/modules/virtio_console.ko < %s 2>/dev/null && "
+                              "test -s lib/modules/virtio_console.ko && "
+                              "! tail -c 28 lib/modules/virtio_console.ko | grep -q 'Module signature appended'",
+                              tmpl, p1), 0);
+        if (system("command -v cpio >/dev/null") == 0)
+                cr_assert_eq(system(cmd), 0, "a signed module in %s", p1);
         herr_t e;
         remove_tree(tmpl, &e);
 }

@@ -151,6 +151,36 @@ Test(vm_proto, spec_roundtrip)
         free(buf);
 }
 
+Test(vm_proto, spec_files_roundtrip)
+{
+        char *args[] = { "true", NULL };
+        uint8_t bin[] = { 0, 1, 2, 0, 255 };
+        struct proto_file files[] = { { "/run/husk/a", bin, sizeof(bin) }, { "/run/husk/empty", bin, 0 } };
+        struct proto_spec in = { .args = args, .files = files, .n_files = 2 };
+        uint8_t *buf;
+        size_t len;
+        cr_assert_eq(proto_spec_encode(&in, &buf, &len), 0);
+        struct proto_spec out;
+        cr_assert_eq(proto_spec_decode(buf, len, &out), 0);
+        cr_assert_eq(out.n_files, 2);
+        cr_assert_str_eq(out.files[0].path, "/run/husk/a");
+        cr_assert_eq(out.files[0].len, sizeof(bin));
+        cr_assert_arr_eq(out.files[0].data, bin, sizeof(bin));
+        cr_assert_str_eq(out.files[1].path, "/run/husk/empty");
+        cr_assert_eq(out.files[1].len, 0);
+        proto_spec_free(&out);
+        free(buf);
+        /* a file record without a path, or too many files, is malformed */
+        uint8_t nopath[] = { SPEC_ARG, 0, 1, 0, 0, 0, 'a', SPEC_FILE, 0, 2, 0, 0, 0, 0, 'x' };
+        cr_assert_eq(proto_spec_decode(nopath, sizeof(nopath), &out), -1);
+        struct proto_file many[SPEC_MAX_FILES + 1];
+        for (size_t i = 0; i <= SPEC_MAX_FILES; i++)
+                many[i] = files[1];
+        in.files = many;
+        in.n_files = SPEC_MAX_FILES + 1;
+        cr_assert_eq(proto_spec_encode(&in, &buf, &len), -1);
+}
+
 Test(vm_proto, spec_rejects_bad)
 {
         struct proto_spec s;

@@ -43,9 +43,22 @@ void agent_log(const char *fmt, ...)
         dprintf(2, "husk-agent: %.*s", n, buf);
 }
 
+/* husk.debug=1: "husk-agent: [   1.234567] WHAT" on the console, in the
+ * guest kernel's monotonic clock (the time since the guest booted, the
+ * clock of the kernel's own console timestamps). */
+void agent_mark(const char *what)
+{
+        if (!cfg.debug)
+                return;
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        agent_log("[%5ld.%06ld] %s", (long)t.tv_sec, t.tv_nsec / 1000, what);
+}
+
 static void power_off(void)
 {
         sync();
+        agent_mark("synced");
         reboot(RB_AUTOBOOT); /* with reboot=t and QEMU -no-reboot: QEMU exits */
         for (;;)
                 pause();
@@ -118,8 +131,8 @@ static void load_modules(void)
                 int fd = open(line, O_RDONLY | O_CLOEXEC);
                 if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST))
                         agent_log("module %s: %s", line, strerror(errno));
-                else if (cfg.debug)
-                        agent_log("loaded %s", line);
+                else
+                        agent_mark(line);
                 if (fd >= 0)
                         close(fd);
         }
@@ -279,20 +292,34 @@ int main(void)
                 return 1;
         early_mounts();
         parse_cmdline();
+        agent_mark("init");
         load_modules();
         int ctl = open_ctl();
         if (ctl < 0)
                 die("control port husk.ctl");
+        agent_mark("control port");
         mount_root();
         agent_status_fd = cfg.oci;
+        agent_mark("root mounted, READY");
         proto_send(ctl, PROTO_READY, NULL, 0);
         struct proto_spec spec;
-        if (wait_spec(ctl, &spec) < 0) {
+        int ok = wait_spec(ctl, &spec);
+        agent_mark("SPEC");
+        if (ok < 0) {
                 const char *m = "agent: bad or missing SPEC";
                 proto_send(ctl, PROTO_ERROR, m, strlen(m));
                 power_off();
         }
+        if (!cfg.oci && spec.n_files) { /* we are chrooted in the container's root: */
+                agent_log("files of the SPEC ignored outside husk.oci=1");
+                for (size_t i = 0; i < spec.n_files; i++) {
+                        free(spec.files[i].path);
+                        free(spec.files[i].data);
+                }
+                spec.n_files = 0;
+        }
         if (agent_run(ctl, &spec) == 0)
                 wait_ack(ctl);
+        agent_mark("ACK, power off");
         power_off();
 }

@@ -10,6 +10,8 @@ void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* husk.oci=1: the process is husk vm-guest; its fd 3 is a pipe whose data
  * the agent sends to the host as PROTO_STATUS frames. */
 extern int agent_status_fd;
+/* With husk.debug=1: log WHAT with the guest's monotonic time. */
+void agent_mark(const char *what);
 
 /* Run the process of spec, relay its stdio over ctl, send EXIT.
  * Returns 0 when EXIT was sent, -1 on a fatal channel error. */
