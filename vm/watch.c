@@ -94,9 +94,9 @@ int vm_daemons_check(struct vm *vm, const char *what, herr_t *err)
                         vm->qemu_pid = -1;
                 }
                 vm_console_tail(vm, tail, sizeof(tail));
-                char vlog[300] = ""; /* what virtiofsd said (a failed start) */
+                char vlog[300] = ""; /* what virtiofsd said when it gave up by itself */
                 _cleanup_free_ char *log = NULL;
-                if (vm->run_dir && asprintf(&log, "%s/virtiofsd.log", vm->run_dir) > 0)
+                if (!WIFSIGNALED(vst) && vm->run_dir && asprintf(&log, "%s/virtiofsd.log", vm->run_dir) > 0)
                         vm_file_tail(log, vlog, sizeof(vlog));
                 return herr_set(err, 0, "%s: virtiofsd (the share of the root filesystem %s) %s%s%s, "
                                 "so QEMU was stopped%s%s%s", what, vm->share_dir ? vm->share_dir : "",
