@@ -29,6 +29,7 @@
 
 #include "../../common/fileutil.h"
 #include "../../net/net.h"
+#include "net_util.h"
 
 /* With --jobs 2 criterion's runner leaks 48 bytes of its own (calloc in
  * libcriterion, seen under ASan with parallel tests); not husk's. */
@@ -38,9 +39,6 @@ const char *__lsan_default_suppressions(void)
         return "leak:libcriterion.so\n";
 }
 
-static char root[PATH_MAX], bundle[PATH_MAX], tmpdir[PATH_MAX];
-static const char *husk, *rootfs;
-
 static bool with_userns; /* root mapped to 100000 */
 
 static void write_config(const char *args_json, const char *netns_path)
@@ -48,7 +46,7 @@ static void write_config(const char *args_json, const char *netns_path)
         char path[PATH_MAX + 32], ns[PATH_MAX + 64] = "{\"type\":\"network\"}";
         if (netns_path)
                 snprintf(ns, sizeof ns, "{\"type\":\"network\",\"path\":\"%s\"}", netns_path);
-        snprintf(path, sizeof path, "%s/config.json", bundle);
+        snprintf(path, sizeof path, "%s/config.json", nt.bundle);
         FILE *f = fopen(path, "w");
         cr_assert(f);
         fprintf(f,
@@ -62,7 +60,7 @@ static void write_config(const char *args_json, const char *netns_path)
                 "{\"destination\":\"/tmp\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\"]}],"
                 "\"linux\":{%s\"namespaces\":[{\"type\":\"pid\"},%s,{\"type\":\"ipc\"},{\"type\":\"uts\"},"
                 "{\"type\":\"mount\"}%s]}}",
-                args_json, rootfs,
+                args_json, nt.rootfs,
                 with_userns ? "\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],"
                               "\"gidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],"
                             : "",
@@ -72,85 +70,12 @@ static void write_config(const char *args_json, const char *netns_path)
 
 static void setup(void)
 {
-        husk = getenv("HUSK");
-        rootfs = getenv("HUSK_ROOTFS");
-        if (!husk || !rootfs || geteuid() != 0)
-                cr_skip_test("needs root, HUSK and HUSK_ROOTFS");
-        if (access("/usr/sbin/nft", X_OK) != 0 && access("/sbin/nft", X_OK) != 0)
-                cr_skip_test("nft missing (apt-get install nftables)");
-        /* The test's own "host" network namespace: nothing below touches
-         * the machine's interfaces, routes or rules. */
-        cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare(CLONE_NEWNET): %s", strerror(errno));
-        herr_t e = { 0 };
-        cr_assert_eq(net_lo_up(&e), 0, "%s", e.msg);
-        snprintf(tmpdir, sizeof tmpdir, "/tmp/husk-net-test.XXXXXX");
-        cr_assert(mkdtemp(tmpdir));
-        snprintf(root, sizeof root, "%s/state", tmpdir);
-        snprintf(bundle, sizeof bundle, "%s/bundle", tmpdir);
-        cr_assert_eq(chmod(tmpdir, 0711), 0); /* reachable from a user namespace */
-        cr_assert_eq(mkdir(root, 0711), 0);
-        cr_assert_eq(mkdir(bundle, 0755), 0);
-}
-
-static int sh(const char *fmt, ...);
-
-static void teardown(void)
-{
-        if (tmpdir[0]) {
-                /* Containers a failed test left behind. */
-                (void)sh("for d in %s/*; do [ -d \"$d\" ] && $H delete -f \"${d##*/}\"; done; true", root);
-                char cmd[PATH_MAX + 64];
-                snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-                if (system(cmd) != 0)
-                        fprintf(stderr, "%s failed\n", cmd);
-        }
-}
-
-/* Run a shell command line with $HUSK --root <root> as "H"; returns the
- * exit status; stderr goes to <tmpdir>/err. */
-static int sh(const char *fmt, ...)
-{
-        char body[4096], cmd[8192];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(body, sizeof body, fmt, ap);
-        va_end(ap);
-        snprintf(cmd, sizeof cmd, "H='%s --root %s'; B='%s'; P='net%d-'; %s 2>%s/err", husk, root, bundle,
-                 (int)getpid(), body, tmpdir);
-        int st = system(cmd);
-        return WIFEXITED(st) ? WEXITSTATUS(st) : 255;
-}
-
-static char *last_err(void)
-{
-        static char buf[4096];
-        char p[PATH_MAX + 8];
-        snprintf(p, sizeof p, "%s/err", tmpdir);
-        FILE *f = fopen(p, "r");
-        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-        buf[n] = '\0';
-        if (f)
-                fclose(f);
-        return buf;
-}
-
-/* Output lines of a command run in our (the test's) network namespace.
- * Not /sys/class/net: sysfs shows the namespace of whoever mounted it. */
-static int count_lines(const char *cmd, const char *grep)
-{
-        FILE *p = popen(cmd, "r");
-        int n = 0;
-        char line[1024];
-        while (p && fgets(line, sizeof line, p))
-                n += !grep || strstr(line, grep);
-        if (p)
-                pclose(p);
-        return n;
+        nt_setup("net");
 }
 
 static int count_links(void)
 {
-        return count_lines("ip -o link show", NULL);
+        return nt_count_lines("ip -o link show", NULL);
 }
 
 /* Links once the kernel's asynchronous cleanup of the containers' network
@@ -169,13 +94,13 @@ static int links_settled(int want)
 /* Lines of `nft list ruleset` (0: no table at all). */
 static int count_nft(void)
 {
-        return count_lines("nft list ruleset 2>/dev/null", NULL);
+        return nt_count_lines("nft list ruleset 2>/dev/null", NULL);
 }
 
 static int count_dir(const char *sub)
 {
         char p[PATH_MAX + 32];
-        snprintf(p, sizeof p, "%s/%s", root, sub);
+        snprintf(p, sizeof p, "%s/%s", nt.root, sub);
         DIR *d = opendir(p);
         int n = 0;
         for (struct dirent *de; d && (de = readdir(d));)
@@ -191,57 +116,20 @@ static void assert_clean(void)
         cr_assert_eq(links, 1, "links left: %d (only lo expected)", links);
         cr_assert_eq(count_nft(), 0, "nft rules left");
         char ls[PATH_MAX + 64];
-        snprintf(ls, sizeof ls, "ls %s/.husk-net 2>/dev/null", root);
-        cr_assert_eq(count_lines(ls, ".ipam"), 0, "allocations left");
+        snprintf(ls, sizeof ls, "ls %s/.husk-net 2>/dev/null", nt.root);
+        cr_assert_eq(nt_count_lines(ls, ".ipam"), 0, "allocations left");
         cr_assert_eq(count_dir(".husk-net/files"), 0, "container files left");
         cr_assert_eq(count_dir(""), 0, "containers left");
 }
 
-/* Connect to addr:port (retrying while the container starts) and read
- * what it sends. */
-static int tcp_read(const char *addr, int port, char *buf, size_t len)
-{
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-        inet_pton(AF_INET, addr, &sa.sin_addr);
-        for (int i = 0; i < 100; i++) {
-                int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
-                        size_t n = 0;
-                        ssize_t r;
-                        struct pollfd p = { .fd = fd, .events = POLLIN };
-                        while (n < len - 1 && poll(&p, 1, 3000) > 0 && (r = read(fd, buf + n, len - 1 - n)) > 0)
-                                n += (size_t)r;
-                        buf[n] = '\0';
-                        close(fd);
-                        if (n)
-                                return 0;
-                } else {
-                        close(fd);
-                }
-                usleep(50000);
-        }
-        return -1;
-}
-
-static int tcp_listen(int port)
-{
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-        cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-        cr_assert_eq(listen(fd, 4), 0);
-        return fd;
-}
-
-TestSuite(net, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(net, .init = setup, .fini = nt_teardown, .timeout = 120);
 
 Test(net, none_mode_has_only_lo_up)
 {
         write_config("[\"sh\",\"-c\",\"test $(ip -o link | wc -l) = 1 && ip link show lo | grep -q ,UP "
                      "&& grep -q nettest /etc/hosts\"]",
                      NULL);
-        cr_assert_eq(sh("$H run --net none --bundle $B ${P}n1"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H run --net none --bundle $B ${P}n1"), 0, "%s", nt_last_err());
         assert_clean();
 }
 
@@ -265,26 +153,26 @@ Test(net, netns_path_is_joined_untouched)
         char ns[64];
         snprintf(ns, sizeof ns, "/proc/%d/ns/net", (int)holder);
         write_config("[\"sh\",\"-c\",\"! ip link show lo | grep -q ,UP\"]", ns);
-        int rc = sh("$H run --bundle $B ${P}n2");
+        int rc = nt_sh("$H run --bundle $B ${P}n2");
         close(p[1]);
         waitpid(holder, NULL, 0);
-        cr_assert_eq(rc, 0, "%s", last_err());
+        cr_assert_eq(rc, 0, "%s", nt_last_err());
 }
 
 Test(net, host_to_container_and_back)
 {
         write_config("[\"sh\",\"-c\",\"echo from-container | nc -l -p 80\"]", NULL);
-        cr_assert_eq(sh("$H run -d --net bridge --bundle $B ${P}c1"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H run -d --net bridge --bundle $B ${P}c1"), 0, "%s", nt_last_err());
         char buf[256];
-        cr_assert_eq(tcp_read("10.88.0.2", 80, buf, sizeof buf), 0, "no answer from 10.88.0.2:80");
+        cr_assert_eq(nt_tcp_read("10.88.0.2", 80, buf, sizeof buf, 10), 0, "no answer from 10.88.0.2:80");
         cr_assert(strstr(buf, "from-container"), "got '%s'", buf);
-        cr_assert_eq(sh("$H delete -f ${P}c1"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H delete -f ${P}c1"), 0, "%s", nt_last_err());
 
         /* Container to host: the host listens, the container connects to
          * the bridge address. */
-        int l = tcp_listen(9000);
+        int l = nt_tcp_listen(9000);
         write_config("[\"sh\",\"-c\",\"echo from-c2 | nc 10.88.0.1 9000\"]", NULL);
-        cr_assert_eq(sh("$H run -d --net bridge --bundle $B ${P}c2"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H run -d --net bridge --bundle $B ${P}c2"), 0, "%s", nt_last_err());
         struct pollfd pf = { .fd = l, .events = POLLIN };
         cr_assert_eq(poll(&pf, 1, 10000), 1, "the container did not connect");
         int c = accept(l, NULL, NULL);
@@ -294,30 +182,30 @@ Test(net, host_to_container_and_back)
         cr_assert(strstr(buf, "from-c2"), "got '%s'", buf);
         close(c);
         close(l);
-        cr_assert_eq(sh("$H delete -f ${P}c2"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H delete -f ${P}c2"), 0, "%s", nt_last_err());
         assert_clean();
 }
 
 Test(net, two_containers_over_the_bridge)
 {
         write_config("[\"sh\",\"-c\",\"echo pong | nc -l -p 81 >/dev/null\"]", NULL);
-        cr_assert_eq(sh("$H run -d --net bridge --bundle $B ${P}a"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H run -d --net bridge --bundle $B ${P}a"), 0, "%s", nt_last_err());
         write_config("[\"sh\",\"-c\",\"for i in 1 2 3 4 5 6 7 8 9 10; do "
                      "r=$(echo ping | nc -w 2 10.88.0.2 81) && [ \\\"$r\\\" = pong ] && exit 0; sleep 0.2; done; exit 1\"]",
                      NULL);
-        cr_assert_eq(sh("$H run --net bridge --bundle $B ${P}b"), 0, "b did not reach a: %s", last_err());
-        cr_assert_eq(sh("$H delete -f ${P}a"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H run --net bridge --bundle $B ${P}b"), 0, "b did not reach a: %s", nt_last_err());
+        cr_assert_eq(nt_sh("$H delete -f ${P}a"), 0, "%s", nt_last_err());
         assert_clean();
 }
 
 Test(net, published_port_from_the_host)
 {
         write_config("[\"sh\",\"-c\",\"echo published | nc -l -p 80\"]", NULL);
-        cr_assert_eq(sh("$H run -d --net bridge -p 8080:80 --bundle $B ${P}p1"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H run -d --net bridge -p 8080:80 --bundle $B ${P}p1"), 0, "%s", nt_last_err());
         char buf[256];
-        cr_assert_eq(tcp_read("127.0.0.1", 8080, buf, sizeof buf), 0, "no answer on 127.0.0.1:8080");
+        cr_assert_eq(nt_tcp_read("127.0.0.1", 8080, buf, sizeof buf, 10), 0, "no answer on 127.0.0.1:8080");
         cr_assert(strstr(buf, "published"), "got '%s'", buf);
-        cr_assert_eq(sh("$H delete -f ${P}p1"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H delete -f ${P}p1"), 0, "%s", nt_last_err());
         assert_clean();
 }
 
@@ -326,8 +214,8 @@ Test(net, no_leaks_after_50_cycles, .timeout = 300)
         write_config("[\"true\"]", NULL);
         int links = count_links(), rules = count_nft();
         for (int i = 0; i < 50; i++)
-                cr_assert_eq(sh("$H run --net bridge -p 8080:80 -p 5353:53/udp --bundle $B ${P}leak%d", i), 0,
-                             "cycle %d: %s", i, last_err());
+                cr_assert_eq(nt_sh("$H run --net bridge -p 8080:80 -p 5353:53/udp --bundle $B ${P}leak%d", i), 0,
+                             "cycle %d: %s", i, nt_last_err());
         cr_assert_eq(links_settled(links), links);
         cr_assert_eq(count_nft(), rules);
         assert_clean();
@@ -336,50 +224,50 @@ Test(net, no_leaks_after_50_cycles, .timeout = 300)
 Test(net, delete_force_after_a_crash)
 {
         write_config("[\"sleep\",\"60\"]", NULL);
-        cr_assert_eq(sh("$H run -d --net bridge -p 8081:80 --bundle $B ${P}k1"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H run -d --net bridge -p 8081:80 --bundle $B ${P}k1"), 0, "%s", nt_last_err());
         cr_assert_gt(count_links(), 2);
         cr_assert_gt(count_nft(), 0);
         /* The container's init dies (as in a crash); its netns goes with
          * it, but the host side (rules, allocation, bridge) must still be
          * undone by delete --force from the record. */
         char p[PATH_MAX + 32];
-        snprintf(p, sizeof p, "%s/net%d-k1/state.json", root, (int)getpid());
-        cr_assert_eq(sh("kill -9 $(sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p' %s)", p), 0, "%s", last_err());
+        snprintf(p, sizeof p, "%s/net%d-k1/state.json", nt.root, (int)getpid());
+        cr_assert_eq(nt_sh("kill -9 $(sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p' %s)", p), 0, "%s", nt_last_err());
         usleep(200000);
-        cr_assert_eq(sh("$H delete --force ${P}k1"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H delete --force ${P}k1"), 0, "%s", nt_last_err());
         assert_clean();
 }
 
 Test(net, bad_input_leaves_nothing)
 {
         write_config("[\"true\"]", NULL);
-        cr_assert_neq(sh("$H run --net foo --bundle $B ${P}x1"), 0);
-        cr_assert(strstr(last_err(), "--net foo: unknown mode"), "%s", last_err());
-        cr_assert_neq(sh("$H run -p 80:abc --bundle $B ${P}x1"), 0);
-        cr_assert(strstr(last_err(), "-p 80:abc: container port must be 1-65535"), "%s", last_err());
-        cr_assert_neq(sh("$H run --net none -p 80:80 --bundle $B ${P}x1"), 0);
+        cr_assert_neq(nt_sh("$H run --net foo --bundle $B ${P}x1"), 0);
+        cr_assert(strstr(nt_last_err(), "--net foo: unknown mode"), "%s", nt_last_err());
+        cr_assert_neq(nt_sh("$H run -p 80:abc --bundle $B ${P}x1"), 0);
+        cr_assert(strstr(nt_last_err(), "-p 80:abc: container port must be 1-65535"), "%s", nt_last_err());
+        cr_assert_neq(nt_sh("$H run --net none -p 80:80 --bundle $B ${P}x1"), 0);
         assert_clean();
 
         /* A port in use on the host. */
-        int l = tcp_listen(8082);
-        cr_assert_neq(sh("$H run -p 8082:80 --bundle $B ${P}x2"), 0);
-        cr_assert(strstr(last_err(), "host port 8082 is in use"), "%s", last_err());
+        int l = nt_tcp_listen(8082);
+        cr_assert_neq(nt_sh("$H run -p 8082:80 --bundle $B ${P}x2"), 0);
+        cr_assert(strstr(nt_last_err(), "host port 8082 is in use"), "%s", nt_last_err());
         close(l);
         assert_clean();
 
         /* A port published by another container. */
         write_config("[\"sleep\",\"60\"]", NULL);
-        cr_assert_eq(sh("$H run -d -p 8083:80 --bundle $B ${P}x3"), 0, "%s", last_err());
-        cr_assert_neq(sh("$H run -p 8083:81 --bundle $B ${P}x4"), 0);
-        cr_assert(strstr(last_err(), "-x3'"), "%s", last_err());
-        cr_assert_eq(sh("$H delete -f ${P}x3"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H run -d -p 8083:80 --bundle $B ${P}x3"), 0, "%s", nt_last_err());
+        cr_assert_neq(nt_sh("$H run -p 8083:81 --bundle $B ${P}x4"), 0);
+        cr_assert(strstr(nt_last_err(), "-x3'"), "%s", nt_last_err());
+        cr_assert_eq(nt_sh("$H delete -f ${P}x3"), 0, "%s", nt_last_err());
         assert_clean();
 
         /* An exhausted subnet: a /30 has one address for containers. */
-        cr_assert_eq(sh("HUSK_NET_SUBNET=10.89.0.0/30 $H run -d --net bridge --bundle $B ${P}x5"), 0, "%s", last_err());
-        cr_assert_neq(sh("HUSK_NET_SUBNET=10.89.0.0/30 $H run -d --net bridge --bundle $B ${P}x6"), 0);
-        cr_assert(strstr(last_err(), "exhausted"), "%s", last_err());
-        cr_assert_eq(sh("$H delete -f ${P}x5"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("HUSK_NET_SUBNET=10.89.0.0/30 $H run -d --net bridge --bundle $B ${P}x5"), 0, "%s", nt_last_err());
+        cr_assert_neq(nt_sh("HUSK_NET_SUBNET=10.89.0.0/30 $H run -d --net bridge --bundle $B ${P}x6"), 0);
+        cr_assert(strstr(nt_last_err(), "exhausted"), "%s", nt_last_err());
+        cr_assert_eq(nt_sh("$H delete -f ${P}x5"), 0, "%s", nt_last_err());
         assert_clean();
 }
 
@@ -390,17 +278,17 @@ Test(net, vm_tap_on_the_bridge)
         struct net_alloc a;
         herr_t e = { 0 };
         char cdir[PATH_MAX + 8];
-        snprintf(cdir, sizeof cdir, "%s/vm1", root);
+        snprintf(cdir, sizeof cdir, "%s/vm1", nt.root);
         cr_assert_eq(mkdir(cdir, 0700), 0);
-        cr_assert_eq(net_tap_create(&o, root, "vm1", &a, NULL, &e), 0, "%s", e.msg);
+        cr_assert_eq(net_tap_create(&o, nt.root, "vm1", &a, NULL, &e), 0, "%s", e.msg);
         char cmd[128];
         snprintf(cmd, sizeof cmd, "ip -o link show %s", a.ifname);
-        cr_assert_eq(count_lines(cmd, "master husk0"), 1, "%s is not on husk0", a.ifname);
+        cr_assert_eq(nt_count_lines(cmd, "master husk0"), 1, "%s is not on husk0", a.ifname);
         char s[INET_ADDRSTRLEN];
         cr_assert_str_eq(inet_ntop(AF_INET, &a.addr, s, sizeof s), "10.88.0.2");
         cr_assert_eq(a.prefix, 16);
-        cr_assert_eq(count_lines("nft list ruleset", "dnat to 10.88.0.2:22"), 2);
-        cr_assert_eq(net_teardown(root, "vm1", &e), 0, "%s", e.msg);
+        cr_assert_eq(nt_count_lines("nft list ruleset", "dnat to 10.88.0.2:22"), 2);
+        cr_assert_eq(net_teardown(nt.root, "vm1", &e), 0, "%s", e.msg);
         rmdir(cdir);
         assert_clean();
 }
@@ -408,10 +296,10 @@ Test(net, vm_tap_on_the_bridge)
 Test(net, host_mode_shares_the_runtime_netns)
 {
         write_config("[\"sleep\",\"60\"]", NULL);
-        cr_assert_eq(sh("$H run -d --net bridge --bundle $B ${P}h1"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H run -d --net bridge --bundle $B ${P}h1"), 0, "%s", nt_last_err());
         write_config("[\"sh\",\"-c\",\"ip link show husk0 >/dev/null\"]", NULL);
-        cr_assert_eq(sh("$H run --net host --bundle $B ${P}h2"), 0, "host mode does not see husk0: %s", last_err());
-        cr_assert_eq(sh("$H delete -f ${P}h1"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H run --net host --bundle $B ${P}h2"), 0, "host mode does not see husk0: %s", nt_last_err());
+        cr_assert_eq(nt_sh("$H delete -f ${P}h1"), 0, "%s", nt_last_err());
         assert_clean();
 }
 
@@ -420,7 +308,7 @@ Test(net, host_mode_shares_the_runtime_netns)
 Test(net, failed_setup_is_undone)
 {
         char cdir[PATH_MAX + 8], files[PATH_MAX + 16];
-        snprintf(cdir, sizeof cdir, "%s/f1", root);
+        snprintf(cdir, sizeof cdir, "%s/f1", nt.root);
         snprintf(files, sizeof files, "%s/net", cdir);
         cr_assert_eq(mkdir(cdir, 0700), 0);
         cr_assert_eq(mkdir(files, 0755), 0);
@@ -431,12 +319,12 @@ Test(net, failed_setup_is_undone)
         if (gone == 0)
                 _exit(0);
         waitpid(gone, NULL, 0);
-        cr_assert_eq(net_setup(&o, root, "f1", gone, files, NULL, &e), -1);
+        cr_assert_eq(net_setup(&o, nt.root, "f1", gone, files, NULL, &e), -1);
         cr_assert(strstr(e.msg, "network of 'f1'"), "%s", e.msg);
         char p[PATH_MAX + 32];
         snprintf(p, sizeof p, "%s/net.rec", cdir);
         cr_assert_neq(access(p, F_OK), 0, "record left");
-        (void)sh("rm -rf %s", cdir);
+        (void)nt_sh("rm -rf %s", cdir);
         assert_clean();
 }
 
@@ -446,7 +334,7 @@ Test(net, failed_setup_is_undone)
 Test(net, delete_force_after_husk_crashed_in_create)
 {
         char cdir[PATH_MAX + 8], files[PATH_MAX + 16];
-        snprintf(cdir, sizeof cdir, "%s/net%d-cr", root, (int)getpid());
+        snprintf(cdir, sizeof cdir, "%s/net%d-cr", nt.root, (int)getpid());
         snprintf(files, sizeof files, "%s/net", cdir);
         cr_assert_eq(mkdir(cdir, 0700), 0);
         cr_assert_eq(mkdir(files, 0755), 0);
@@ -470,16 +358,16 @@ Test(net, delete_force_after_husk_crashed_in_create)
         herr_t e = { 0 };
         char id[64];
         snprintf(id, sizeof id, "net%d-cr", (int)getpid());
-        cr_assert_eq(net_setup(&o, root, id, child, files, &a, &e), 0, "%s", e.msg);
+        cr_assert_eq(net_setup(&o, nt.root, id, child, files, &a, &e), 0, "%s", e.msg);
         cr_assert_gt(count_links(), 2);
-        cr_assert_gt(count_lines("nft list ruleset", "dport 8091"), 0);
+        cr_assert_gt(nt_count_lines("nft list ruleset", "dport 8091"), 0);
         char hosts[PATH_MAX + 32];
         snprintf(hosts, sizeof hosts, "%s/hosts", files);
-        cr_assert_eq(sh("grep -q '10.88.0.2' %s", hosts), 0);
+        cr_assert_eq(nt_sh("grep -q '10.88.0.2' %s", hosts), 0);
         kill(child, SIGKILL);
         waitpid(child, NULL, 0);
         close(p[1]);
-        cr_assert_eq(sh("$H delete --force ${P}cr"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H delete --force ${P}cr"), 0, "%s", nt_last_err());
         assert_clean();
 }
 
@@ -490,7 +378,7 @@ Test(net, bridge_with_a_user_namespace)
         with_userns = true;
         write_config("[\"sh\",\"-c\",\"ip -o addr show eth0 | grep -q 10.88.0.2 && grep -q nettest /etc/hosts\"]",
                      NULL);
-        cr_assert_eq(sh("$H run --net bridge --bundle $B ${P}u1"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H run --net bridge --bundle $B ${P}u1"), 0, "%s", nt_last_err());
         assert_clean();
 }
 
@@ -499,12 +387,12 @@ Test(net, bridge_with_a_user_namespace)
 Test(net, published_port_from_another_container)
 {
         write_config("[\"sh\",\"-c\",\"echo hairpin | nc -l -p 80\"]", NULL);
-        cr_assert_eq(sh("$H run -d -p 8084:80 --bundle $B ${P}s1"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H run -d -p 8084:80 --bundle $B ${P}s1"), 0, "%s", nt_last_err());
         write_config("[\"sh\",\"-c\",\"for i in 1 2 3 4 5 6 7 8 9 10; do "
                      "r=$(nc -w 2 10.88.0.1 8084 </dev/null) && [ \\\"$r\\\" = hairpin ] && exit 0; sleep 0.2; done; exit 1\"]",
                      NULL);
-        cr_assert_eq(sh("$H run --net bridge --bundle $B ${P}s2"), 0, "%s", last_err());
-        cr_assert_eq(sh("$H delete -f ${P}s1"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H run --net bridge --bundle $B ${P}s2"), 0, "%s", nt_last_err());
+        cr_assert_eq(nt_sh("$H delete -f ${P}s1"), 0, "%s", nt_last_err());
         assert_clean();
 }
 
@@ -515,9 +403,9 @@ Test(net, published_port_from_another_container)
 Test(net, veth_deleted_while_something_holds_the_netns)
 {
         write_config("[\"sleep\",\"60\"]", NULL);
-        cr_assert_eq(sh("$H run -d --net bridge --bundle $B ${P}pin"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H run -d --net bridge --bundle $B ${P}pin"), 0, "%s", nt_last_err());
         char p[PATH_MAX + 32], ns[64];
-        snprintf(p, sizeof p, "%s/net%d-pin/state.json", root, (int)getpid());
+        snprintf(p, sizeof p, "%s/net%d-pin/state.json", nt.root, (int)getpid());
         FILE *f = fopen(p, "r");
         cr_assert(f);
         char buf[8192];
@@ -529,9 +417,9 @@ Test(net, veth_deleted_while_something_holds_the_netns)
         snprintf(ns, sizeof ns, "/proc/%ld/ns/net", strtol(pid + 6, NULL, 10));
         int hold = open(ns, O_RDONLY | O_CLOEXEC);
         cr_assert_geq(hold, 0, "%s: %s", ns, strerror(errno));
-        cr_assert_eq(sh("$H delete -f ${P}pin"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H delete -f ${P}pin"), 0, "%s", nt_last_err());
         /* No waiting: the namespace lives, nothing else would remove it. */
-        cr_assert_eq(count_lines("ip -o link show", "hk"), 0, "the veth pair outlived delete");
+        cr_assert_eq(nt_count_lines("ip -o link show", "hk"), 0, "the veth pair outlived delete");
         close(hold);
         assert_clean();
 }

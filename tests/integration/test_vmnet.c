@@ -27,8 +27,7 @@
 #include <unistd.h>
 
 #include "../../net/net.h"
-
-static char root[PATH_MAX], bundle[PATH_MAX], tmpdir[PATH_MAX], husk[PATH_MAX], rootfs[PATH_MAX];
+#include "net_util.h"
 
 static bool find_data_dir(void)
 {
@@ -46,72 +45,17 @@ static bool find_data_dir(void)
 
 static void setup(void)
 {
-        const char *h = getenv("HUSK"), *r = getenv("HUSK_ROOTFS");
-        if (!h || !r || !realpath(h, husk) || !realpath(r, rootfs) || geteuid() != 0)
-                cr_skip_test("needs root, HUSK and HUSK_ROOTFS");
-        if (access("/usr/sbin/nft", X_OK) != 0 && access("/sbin/nft", X_OK) != 0)
-                cr_skip_test("nft missing (apt-get install nftables)");
         if (system("command -v qemu-system-x86_64 >/dev/null 2>&1") != 0)
                 cr_skip_test("qemu-system-x86_64 not installed (apt-get install qemu-system-x86)");
         if (!find_data_dir())
                 cr_skip_test("no VM kernel fetched: run `make vm-kernel HUSK_DATA_DIR=build/data`");
-        cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare(CLONE_NEWNET): %s", strerror(errno));
-        herr_t e = { 0 };
-        cr_assert_eq(net_lo_up(&e), 0, "%s", e.msg);
-        snprintf(tmpdir, sizeof tmpdir, "/tmp/husk-vmnet-test.XXXXXX");
-        cr_assert(mkdtemp(tmpdir));
-        snprintf(root, sizeof root, "%s/state", tmpdir);
-        snprintf(bundle, sizeof bundle, "%s/bundle", tmpdir);
-        cr_assert_eq(mkdir(root, 0711), 0);
-        cr_assert_eq(mkdir(bundle, 0755), 0);
-}
-
-static int sh(const char *fmt, ...);
-
-static void teardown(void)
-{
-        if (!tmpdir[0])
-                return;
-        (void)sh("for d in %s/*; do [ -d \"$d\" ] && $H delete -f \"${d##*/}\"; done; true", root);
-        char cmd[PATH_MAX + 64];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-        if (system(cmd) != 0)
-                fprintf(stderr, "%s failed\n", cmd);
-}
-
-/* A shell command line with H="husk --root <root>", B=<bundle>, P=a
- * prefix for container ids (cgroup names are shared by the machine); returns
- * the exit status; stderr goes to <tmpdir>/err. */
-static int sh(const char *fmt, ...)
-{
-        char body[4096], cmd[8192];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(body, sizeof body, fmt, ap);
-        va_end(ap);
-        snprintf(cmd, sizeof cmd, "H='%s --root %s'; B='%s'; P='vmnet%d-'; %s </dev/null 2>%s/err", husk, root,
-                 bundle, (int)getpid(), body, tmpdir);
-        int st = system(cmd);
-        return WIFEXITED(st) ? WEXITSTATUS(st) : 255;
-}
-
-static char *last_err(void)
-{
-        static char buf[4096];
-        char p[PATH_MAX + 8];
-        snprintf(p, sizeof p, "%s/err", tmpdir);
-        FILE *f = fopen(p, "r");
-        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-        buf[n] = '\0';
-        if (f)
-                fclose(f);
-        return buf;
+        nt_setup("vmnet");
 }
 
 static void write_config(const char *script)
 {
         char path[PATH_MAX + 32];
-        snprintf(path, sizeof path, "%s/config.json", bundle);
+        snprintf(path, sizeof path, "%s/config.json", nt.bundle);
         FILE *f = fopen(path, "w");
         cr_assert(f);
         fprintf(f,
@@ -123,22 +67,8 @@ static void write_config(const char *script)
                 "{\"destination\":\"/tmp\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\"]}],"
                 "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\"},{\"type\":\"ipc\"},"
                 "{\"type\":\"uts\"},{\"type\":\"mount\"}]}}",
-                script, rootfs);
+                script, nt.rootfs);
         fclose(f);
-}
-
-/* Lines of a command's output (in our network namespace), or those
- * containing grep. */
-static int count_lines(const char *cmd, const char *grep)
-{
-        FILE *p = popen(cmd, "r");
-        int n = 0;
-        char line[1024];
-        while (p && fgets(line, sizeof line, p))
-                n += !grep || strstr(line, grep);
-        if (p)
-                pclose(p);
-        return n;
 }
 
 struct counts {
@@ -148,12 +78,12 @@ struct counts {
 static struct counts counts(void)
 {
         char ls[PATH_MAX + 64];
-        snprintf(ls, sizeof ls, "cat %s/.husk-net/*.ipam 2>/dev/null | grep -v '^subnet'", root);
+        snprintf(ls, sizeof ls, "cat %s/.husk-net/*.ipam 2>/dev/null | grep -v '^subnet'", nt.root);
         return (struct counts){
-                .links = count_lines("ip -o link show", NULL),
-                .addrs = count_lines("ip -o addr show", NULL),
-                .rules = count_lines("nft list ruleset 2>/dev/null", NULL),
-                .allocs = count_lines(ls, NULL),
+                .links = nt_count_lines("ip -o link show", NULL),
+                .addrs = nt_count_lines("ip -o addr show", NULL),
+                .rules = nt_count_lines("nft list ruleset 2>/dev/null", NULL),
+                .allocs = nt_count_lines(ls, NULL),
         };
 }
 
@@ -165,19 +95,8 @@ static void assert_counts(struct counts want)
         cr_assert_eq(c.rules, want.rules, "nft lines: %d, %d before", c.rules, want.rules);
         cr_assert_eq(c.allocs, want.allocs, "allocations: %d, %d before", c.allocs, want.allocs);
         char p[PATH_MAX + 64];
-        snprintf(p, sizeof p, "ls -A %s", root);
-        cr_assert_eq(count_lines(p, NULL) - count_lines(p, ".husk-net"), 0, "containers left in %s", root);
-}
-
-static int tcp_listen(int port)
-{
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-        cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-        cr_assert_eq(listen(fd, 4), 0);
-        return fd;
+        snprintf(p, sizeof p, "ls -A %s", nt.root);
+        cr_assert_eq(nt_count_lines(p, NULL) - nt_count_lines(p, ".husk-net"), 0, "containers left in %s", nt.root);
 }
 
 /* Accept one connection within ms and read it to EOF. */
@@ -197,33 +116,7 @@ static int accept_read(int l, int ms, char *buf, size_t len)
         return 0;
 }
 
-/* Connect to addr:port, retrying for up to ~60 s (the VM boots under TCG),
- * and read what the listener sends. */
-static int tcp_read(const char *addr, int port, char *buf, size_t len)
-{
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-        inet_pton(AF_INET, addr, &sa.sin_addr);
-        for (int i = 0; i < 300; i++) {
-                int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
-                        size_t n = 0;
-                        ssize_t r;
-                        struct pollfd p = { .fd = fd, .events = POLLIN };
-                        while (n < len - 1 && poll(&p, 1, 10000) > 0 && (r = read(fd, buf + n, len - 1 - n)) > 0)
-                                n += (size_t)r;
-                        buf[n] = '\0';
-                        close(fd);
-                        if (n)
-                                return 0;
-                } else {
-                        close(fd);
-                }
-                usleep(200000);
-        }
-        return -1;
-}
-
-TestSuite(vmnet, .init = setup, .fini = teardown, .timeout = 300);
+TestSuite(vmnet, .init = setup, .fini = nt_teardown, .timeout = 300);
 
 /* One boot: the VM container reaches the host (its /etc/hosts and
  * resolv.conf sent to the bridge address), the host reaches its listener
@@ -233,10 +126,10 @@ TestSuite(vmnet, .init = setup, .fini = teardown, .timeout = 300);
 Test(vmnet, bridge_both_ways_published_port_and_no_leak)
 {
         struct counts before = counts();
-        int l = tcp_listen(9000);
+        int l = nt_tcp_listen(9000);
         write_config("ip -o addr show eth0 >/tmp/x; cat /etc/hosts /etc/resolv.conf /tmp/x | nc 10.88.0.1 9000; "
                      "while true; do echo from-vm | nc -l -p 8000; done");
-        cr_assert_eq(sh("$H run -d --vm --net bridge -p 8080:8000 --bundle $B ${P}v1"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H run -d --vm --net bridge -p 8080:8000 --bundle $B ${P}v1"), 0, "%s", nt_last_err());
         char buf[4096];
         cr_assert_eq(accept_read(l, 120000, buf, sizeof buf), 0, "the VM container did not connect to the host");
         close(l);
@@ -244,14 +137,14 @@ Test(vmnet, bridge_both_ways_published_port_and_no_leak)
         cr_assert(strstr(buf, "# written by husk"), "resolv.conf in the VM: %s", buf);
         cr_assert(strstr(buf, "inet 10.88.0.2/16"), "eth0 in the VM: %s", buf);
 
-        cr_assert_eq(tcp_read("10.88.0.2", 8000, buf, sizeof buf), 0, "no answer from 10.88.0.2:8000");
+        cr_assert_eq(nt_tcp_read("10.88.0.2", 8000, buf, sizeof buf, 60), 0, "no answer from 10.88.0.2:8000");
         cr_assert(strstr(buf, "from-vm"), "got '%s'", buf);
-        cr_assert_eq(tcp_read("127.0.0.1", 8080, buf, sizeof buf), 0, "no answer on the published 127.0.0.1:8080");
+        cr_assert_eq(nt_tcp_read("127.0.0.1", 8080, buf, sizeof buf, 60), 0, "no answer on the published 127.0.0.1:8080");
         cr_assert(strstr(buf, "from-vm"), "got '%s'", buf);
-        cr_assert_eq(count_lines("nft list ruleset", "dnat to 10.88.0.2:8000"), 2);
-        cr_assert_eq(count_lines("ip -o link show master husk0", "hkt"), 1, "no tap on husk0");
+        cr_assert_eq(nt_count_lines("nft list ruleset", "dnat to 10.88.0.2:8000"), 2);
+        cr_assert_eq(nt_count_lines("ip -o link show master husk0", "hkt"), 1, "no tap on husk0");
 
-        cr_assert_eq(sh("$H delete -f ${P}v1"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H delete -f ${P}v1"), 0, "%s", nt_last_err());
         assert_counts(before);
 }
 
@@ -261,7 +154,7 @@ Test(vmnet, none_has_only_lo)
 {
         struct counts before = counts();
         write_config("test $(ip -o link | wc -l) = 1 && ip link show lo | grep -q ,UP && grep -q vmnettest /etc/hosts");
-        cr_assert_eq(sh("$H run --vm --net none --bundle $B ${P}n1"), 0, "%s", last_err());
+        cr_assert_eq(nt_sh("$H run --vm --net none --bundle $B ${P}n1"), 0, "%s", nt_last_err());
         assert_counts(before);
 }
 
@@ -270,9 +163,9 @@ Test(vmnet, host_mode_refused)
 {
         struct counts before = counts();
         write_config("true");
-        cr_assert_neq(sh("$H run --vm --net host --bundle $B ${P}h1"), 0);
-        cr_assert(strstr(last_err(), "--net host: a VM-mode container cannot share the host's network namespace"),
-                  "%s", last_err());
+        cr_assert_neq(nt_sh("$H run --vm --net host --bundle $B ${P}h1"), 0);
+        cr_assert(strstr(nt_last_err(), "--net host: a VM-mode container cannot share the host's network namespace"),
+                  "%s", nt_last_err());
         assert_counts(before);
 }
 
@@ -282,13 +175,13 @@ Test(vmnet, qemu_crash_then_delete_leaves_nothing)
 {
         struct counts before = counts();
         write_config("sleep 600");
-        cr_assert_eq(sh("$H run -d --vm --net bridge -p 8081:80 --bundle $B ${P}c1"), 0, "%s", last_err());
-        cr_assert_eq(count_lines("ip -o link show master husk0", "hkt"), 1, "no tap on husk0");
-        cr_assert_eq(sh("pkill -KILL -P $($H state ${P}c1 | sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p') qemu-system"), 0,
-                     "%s", last_err());
-        for (int i = 0; i < 200 && count_lines("ip -o link show", "hkt"); i++)
+        cr_assert_eq(nt_sh("$H run -d --vm --net bridge -p 8081:80 --bundle $B ${P}c1"), 0, "%s", nt_last_err());
+        cr_assert_eq(nt_count_lines("ip -o link show master husk0", "hkt"), 1, "no tap on husk0");
+        cr_assert_eq(nt_sh("pkill -KILL -P $($H state ${P}c1 | sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p') qemu-system"), 0,
+                     "%s", nt_last_err());
+        for (int i = 0; i < 200 && nt_count_lines("ip -o link show", "hkt"); i++)
                 usleep(50000);
-        cr_assert_eq(count_lines("ip -o link show", "hkt"), 0, "the tap outlived QEMU");
-        cr_assert_eq(sh("$H delete -f ${P}c1"), 0, "%s", last_err());
+        cr_assert_eq(nt_count_lines("ip -o link show", "hkt"), 0, "the tap outlived QEMU");
+        cr_assert_eq(nt_sh("$H delete -f ${P}c1"), 0, "%s", nt_last_err());
         assert_counts(before);
 }
