@@ -79,6 +79,24 @@ static int get_link(struct nl_sock *sk, const char *name, struct rtnl_link **out
         return rtnl_link_get_kernel(sk, 0, name, out);
 }
 
+/* The link name as the kernel has it and an empty change request for it:
+ * 1 with both (put them), 0 when missing and missing_ok, -1 on error. */
+static int change_begin(struct nl_sock *sk, const char *name, bool missing_ok, struct rtnl_link **orig,
+                        struct rtnl_link **ch, herr_t *err)
+{
+        *orig = *ch = NULL;
+        int rc = get_link(sk, name, orig);
+        if (missing_ok && (rc == -NLE_OBJ_NOTFOUND || rc == -NLE_NODEV))
+                return 0;
+        if (rc < 0)
+                return NLERR(err, rc, "link %s", name);
+        if (!(*ch = rtnl_link_alloc())) {
+                rtnl_link_put(*orig);
+                return herr_set(err, ENOMEM, "link %s", name);
+        }
+        return 1;
+}
+
 int link_exists(struct nl_sock *sk, const char *name)
 {
         struct rtnl_link *l = NULL;
@@ -101,15 +119,10 @@ static int ifindex_of(struct nl_sock *sk, const char *name, herr_t *err)
 
 int link_set_master_up(struct nl_sock *sk, const char *name, const char *master, herr_t *err)
 {
-        struct rtnl_link *orig = NULL;
-        int rc = get_link(sk, name, &orig);
+        struct rtnl_link *orig, *ch;
+        int rc = change_begin(sk, name, false, &orig, &ch, err);
         if (rc < 0)
-                return NLERR(err, rc, "link %s", name);
-        struct rtnl_link *ch = rtnl_link_alloc();
-        if (!ch) {
-                rtnl_link_put(orig);
-                return herr_set(err, ENOMEM, "link %s", name);
-        }
+                return -1;
         if (master) {
                 int m = ifindex_of(sk, master, err);
                 if (m < 0) {
@@ -223,15 +236,10 @@ int link_delete(struct nl_sock *sk, const char *name, herr_t *err)
 
 int link_move_to_pid(struct nl_sock *sk, const char *name, pid_t pid, herr_t *err)
 {
-        struct rtnl_link *orig = NULL;
-        int rc = get_link(sk, name, &orig);
+        struct rtnl_link *orig, *ch;
+        int rc = change_begin(sk, name, false, &orig, &ch, err);
         if (rc < 0)
-                return NLERR(err, rc, "link %s", name);
-        struct rtnl_link *ch = rtnl_link_alloc();
-        if (!ch) {
-                rtnl_link_put(orig);
-                return herr_set(err, ENOMEM, "link %s", name);
-        }
+                return -1;
         rtnl_link_set_ns_pid(ch, pid);
         rc = rtnl_link_change(sk, orig, ch, 0);
         rtnl_link_put(ch);
@@ -315,17 +323,10 @@ int link_veth_dying(struct nl_sock *sk, const char *name, herr_t *err)
 
 int link_nomaster(struct nl_sock *sk, const char *name, herr_t *err)
 {
-        struct rtnl_link *orig = NULL;
-        int rc = get_link(sk, name, &orig);
-        if (rc == -NLE_OBJ_NOTFOUND || rc == -NLE_NODEV)
-                return 0;
-        if (rc < 0)
-                return NLERR(err, rc, "link %s", name);
-        struct rtnl_link *ch = rtnl_link_alloc();
-        if (!ch) {
-                rtnl_link_put(orig);
-                return herr_set(err, ENOMEM, "link %s", name);
-        }
+        struct rtnl_link *orig, *ch;
+        int rc = change_begin(sk, name, true, &orig, &ch, err);
+        if (rc <= 0)
+                return rc;
         rtnl_link_set_master(ch, 0);
         rc = rtnl_link_change(sk, orig, ch, 0);
         rtnl_link_put(ch);
