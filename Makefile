@@ -260,8 +260,13 @@ $(B)/bench/seccomp_build: $(B)/bench/seccomp_build.o $(B)/libhusk.a
 bench-seccomp: $(B)/bench/seccomp_build
 	$(Q)$(B)/bench/seccomp_build
 
-install: husk
+# husk finds its companions in ../libexec/husk/ next to its bin/ (the guest
+# agent and static husk for VM mode, the probe of husk compare).
+install: husk $(PROBE) $(AGENT) $(GUEST)
 	install -D -m 0755 husk $(DESTDIR)$(PREFIX)/bin/husk
+	install -D -m 0755 $(AGENT) $(DESTDIR)$(PREFIX)/libexec/husk/husk-agent
+	install -D -m 0755 $(GUEST) $(DESTDIR)$(PREFIX)/libexec/husk/husk-guest
+	install -D -m 0755 $(PROBE) $(DESTDIR)$(PREFIX)/libexec/husk/husk-probe
 
 clean:
 	rm -rf build husk husk.tmp

@@ -10,29 +10,15 @@
 #include "../vm/vm.h"
 #include "cli.h"
 #include "compare.h"
+#include "selfexe.h"
 
-#ifndef HUSK_LIBEXEC
-#define HUSK_LIBEXEC "/usr/local/libexec/husk"
-#endif
-
-/* The probe binary: $HUSK_PROBE, next to a build tree's husk, or installed. */
-static void find_probe(const char *argv0, char out[PATH_MAX], size_t len)
+/* The probe binary: $HUSK_PROBE, else shipped next to husk. */
+static char *find_probe(void)
 {
         const char *env = getenv("HUSK_PROBE");
-        if (env && *env) {
-                snprintf(out, len, "%s", env);
-                return;
-        }
-        char dir[PATH_MAX - 32];
-        snprintf(dir, sizeof dir, "%s", argv0);
-        char *slash = strrchr(dir, '/');
-        if (slash) {
-                *slash = '\0';
-                snprintf(out, len, "%s/build/compare/husk-probe", dir);
-                if (access(out, X_OK) == 0)
-                        return;
-        }
-        snprintf(out, len, "%s/husk-probe", HUSK_LIBEXEC);
+        if (env && *env)
+                return strdup(env);
+        return selfexe_companion("husk-probe", "compare");
 }
 
 static int cmd_compare(struct cli *c, int argc, char **argv, herr_t *err)
@@ -59,8 +45,11 @@ static int cmd_compare(struct cli *c, int argc, char **argv, herr_t *err)
         }
         if (optind != argc)
                 return cli_usage_error("compare", "takes no arguments", err), EXIT_HUSK_ERROR;
-        char probe[PATH_MAX];
-        find_probe(c->argv0[0], probe, sizeof probe);
+        _cleanup_free_ char *probe = find_probe();
+        if (!probe)
+                return herr_set(err, ENOENT, "compare: husk-probe not found next to husk, in build/compare/ or "
+                                "../libexec/husk/ (make builds it; or set HUSK_PROBE)"),
+                       EXIT_HUSK_ERROR;
         char reason[256] = "";
         struct compare_result r;
         if (compare_run(c->root, c->storage, image, probe, &r, err) < 0)

@@ -133,7 +133,7 @@ int main(int argc, char **argv)
         }
         if (c.systemd_cgroup)
                 log_msg(LOG_LEVEL_WARN, "--systemd-cgroup is not supported yet: using cgroupfs directly");
-        vm_mode_remember_exe();
+        selfexe_remember_path();
         if (cmd->enters_container && selfexe_ensure_sealed(argv, &err) < 0) {
                 log_msg(LOG_LEVEL_ERROR, "%s", err.msg);
                 return EXIT_HUSK_ERROR;

@@ -2,8 +2,11 @@
 
 #include <elf.h>
 #include <errno.h>
-#include <stdlib.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -97,4 +100,40 @@ int selfexe_ensure_sealed(char **argv, herr_t *err)
                 return herr_sys(err, "seal the husk binary copy");
         fexecve(mfd, argv, environ);
         return herr_sys(err, "re-execute from the sealed copy");
+}
+
+#define EXE_ENV "_HUSK_EXE"
+
+void selfexe_remember_path(void)
+{
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (getenv(EXE_ENV) || n <= 0)
+                return;
+        exe[n] = '\0';
+        if (exe[0] == '/' && access(exe, X_OK) == 0)
+                (void)setenv(EXE_ENV, exe, 1);
+}
+
+char *selfexe_companion(const char *name, const char *build_sub)
+{
+        const char *exe = getenv(EXE_ENV);
+        if (!exe)
+                return NULL;
+        _cleanup_free_ char *copy = strdup(exe);
+        if (!copy)
+                return NULL;
+        const char *dir = dirname(copy);
+        for (int i = 0; i < 3; i++) {
+                char *p = NULL;
+                int n = i == 0   ? asprintf(&p, "%s/%s", dir, name)
+                        : i == 1 ? asprintf(&p, "%s/build/%s/%s", dir, build_sub, name)
+                                 : asprintf(&p, "%s/../libexec/husk/%s", dir, name);
+                if (n < 0)
+                        return NULL;
+                if (access(p, X_OK) == 0)
+                        return p;
+                free(p);
+        }
+        return NULL;
 }

@@ -12,4 +12,13 @@
  * (does not return) or returns -1 with err. */
 int selfexe_ensure_sealed(char **argv, herr_t *err);
 
+/* Remember the real path of husk in the environment (before the sealed
+ * re-exec, whose /proc/self/exe is a memfd) for selfexe_companion. */
+void selfexe_remember_path(void);
+
+/* A program shipped with husk, next to the real husk binary: <dir>/NAME,
+ * <dir>/build/BUILD_SUB/NAME (./husk in the source tree), then
+ * <dir>/../libexec/husk/NAME (make install). malloc'ed, or NULL. */
+char *selfexe_companion(const char *name, const char *build_sub);
+
 #endif

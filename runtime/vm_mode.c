@@ -46,6 +46,7 @@
 #include "../vm/vm.h"
 #include "hooks.h"
 #include "log.h"
+#include "selfexe.h"
 #include "sync.h"
 #include "terminal.h"
 #include "vm_binds.h"
@@ -53,7 +54,6 @@
 #include "network.h"
 #include "vm_net.h"
 
-#define EXE_ENV "_HUSK_EXE"
 
 bool vm_mode_guest;
 
@@ -70,45 +70,10 @@ bool vm_mode_wanted(const struct oci_config *cfg, bool flag)
         return false;
 }
 
-void vm_mode_remember_exe(void)
-{
-        char exe[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        if (getenv(EXE_ENV) || n <= 0)
-                return;
-        exe[n] = '\0';
-        if (exe[0] == '/' && access(exe, X_OK) == 0)
-                (void)setenv(EXE_ENV, exe, 1);
-}
-
-/* The agent next to the real husk binary (the running one may be the sealed
- * memfd copy): <dir>/husk-agent, <dir>/build/vm/husk-agent,
- * <dir>/../libexec/husk/husk-agent. NULL: let vm/ decide. */
-static char *find_next_to_husk(const char *name)
-{
-        const char *exe = getenv(EXE_ENV);
-        if (!exe)
-                return NULL;
-        _cleanup_free_ char *copy = strdup(exe);
-        if (!copy)
-                return NULL;
-        const char *dir = dirname(copy);
-        static const char *const rel[] = { "%s/%s", "%s/build/vm/%s", "%s/../libexec/husk/%s" };
-        for (size_t i = 0; i < ARRAY_SIZE(rel); i++) {
-                char *p = NULL;
-                if (asprintf(&p, rel[i], dir, name) < 0)
-                        return NULL;
-                if (access(p, X_OK) == 0)
-                        return p;
-                free(p);
-        }
-        return NULL;
-}
-
 static char *find_agent(void)
 {
         const char *env = getenv("HUSK_VM_AGENT");
-        return env && *env ? NULL : find_next_to_husk("husk-agent");
+        return env && *env ? NULL : selfexe_companion("husk-agent", "vm");
 }
 
 /* The static husk for the guest: $HUSK_VM_GUEST ("none": do without), else
@@ -119,7 +84,7 @@ static char *find_guest(void)
         const char *env = getenv("HUSK_VM_GUEST");
         if (env && *env)
                 return strcmp(env, "none") ? strdup(env) : NULL;
-        return find_next_to_husk("husk-guest");
+        return selfexe_companion("husk-guest", "vm");
 }
 
 /* ------------------------------------------------------------ VM sizing */

@@ -75,10 +75,6 @@ int vm_container_annotate_exit(int dirfd, struct container_state *st);
 /* delete: remove what a killed monitor left (the VM run directory). */
 void vm_container_cleanup(int dirfd);
 
-/* Remember the real path of husk (before the sealed re-exec) so the guest
- * agent next to it is found. */
-void vm_mode_remember_exe(void);
-
 /* The `husk check` command table. */
 const struct command *commands_vm(void);
 
