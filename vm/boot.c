@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -218,6 +219,18 @@ static int wait_ready(struct vm *vm, long deadline, herr_t *err)
         }
 }
 
+/* In QEMU's child before exec: its resource limits (no core dump of guest
+ * memory, a few fds: it opens what its devices need at start); with 9p it
+ * serves the bind sources itself, staged in its mount namespace. */
+static void qemu_prep(const struct vm *vm)
+{
+        struct rlimit nofile = { VM_QEMU_NOFILE, VM_QEMU_NOFILE };
+        if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+                _exit(127);
+        if (vm->n_binds && vm->share == VM_SHARE_9P)
+                vm_binds_stage(vm);
+}
+
 int vm_start(const struct vm_opts *o, struct vm **out, herr_t *err)
 {
         struct vm *vm = calloc(1, sizeof(*vm));
@@ -233,8 +246,6 @@ int vm_start(const struct vm_opts *o, struct vm **out, herr_t *err)
         resolve_share_accel(vm, o);
         if (vm->accel == VM_ACCEL_TCG)
                 vm->tsc_khz = vm_host_tsc_khz_cached(data_dir(o));
-        /* 9p: QEMU serves the bind sources itself, staged in its namespace */
-        bool qemu_stages = o->n_binds && vm->share == VM_SHARE_9P;
         if (vm_binds_init(vm, o, err) < 0 || listen_ctl(vm, err) < 0 ||
             (vm->share == VM_SHARE_VIRTIOFS && start_virtiofsd(vm, err) < 0) ||
             (vm->n_binds && vm->share == VM_SHARE_VIRTIOFS && vm_binds_start(vm, err) < 0) ||
@@ -245,8 +256,8 @@ int vm_start(const struct vm_opts *o, struct vm **out, herr_t *err)
                 herr_sys(err, "VM network: tap fd %d", o->net_fd);
                 goto fail;
         }
-        int spawned = vm_spawn_prep(argv, vm->qemu_log, o->cgroup_procs, o->die_with_parent,
-                                    qemu_stages ? vm_binds_stage : NULL, vm, &vm->qemu_pid, err);
+        int spawned = vm_spawn_prep(argv, vm->qemu_log, o->cgroup_procs, o->die_with_parent, qemu_prep, vm,
+                                    &vm->qemu_pid, err);
         if (o->net)
                 (void)fcntl(o->net_fd, F_SETFD, FD_CLOEXEC);
         if (spawned < 0)

@@ -46,6 +46,9 @@ int vm_binds_start(struct vm *vm, herr_t *err);
 /* In the forked child of the server: a private mount namespace with a
  * tmpfs on binds_dir holding one bind mount per entry. */
 void vm_binds_stage(const struct vm *vm);
+
+/* QEMU's RLIMIT_NOFILE (soft and hard). */
+#define VM_QEMU_NOFILE 1024
 /* Reap the binds server within timeout_ms, else kill it. */
 void vm_binds_stop(struct vm *vm, int timeout_ms);
 /* Kill the server and free what vm_binds_init made. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -206,6 +207,9 @@ static void child_setup(const char *log, const char *cgroup_procs, bool die_with
                         _exit(127);
                 }
         }
+        struct rlimit nocore = { 0, 0 }; /* a daemon's core would hold guest data */
+        if (setrlimit(RLIMIT_CORE, &nocore) < 0)
+                _exit(127);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);

@@ -416,6 +416,13 @@ Test(vmmode, qemu_killed, .timeout = 120)
         size_t len;
         herr_t e;
         cr_assert_eq(read_file(rundir_file, PATH_MAX, &rundir, &len, &e), 0);
+        /* QEMU's own limits: no core dump of guest memory, few fds */
+        char limits_path[64];
+        snprintf(limits_path, sizeof(limits_path), "/proc/%d/limits", (int)qemu);
+        _cleanup_free_ char *limits = NULL;
+        cr_assert_eq(read_file(limits_path, 1 << 16, &limits, &len, &e), 0, "%s", e.msg);
+        cr_expect(strstr(limits, "Max core file size        0                    0"), "%s", limits);
+        cr_expect(strstr(limits, "Max open files            1024                 1024"), "%s", limits);
         cr_assert_eq(kill(qemu, SIGKILL), 0);
         cr_expect(wait_status("q1", "stopped", 10000));
         char reason[PATH_MAX + 32];
