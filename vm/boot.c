@@ -201,9 +201,15 @@ static int wait_ready(struct vm *vm, long deadline, herr_t *err)
                 struct frame f;
                 size_t used;
                 ssize_t n = read(vm->ctl_fd, vm->rbuf + vm->rlen, sizeof(vm->rbuf) - vm->rlen);
-                if (n <= 0)
-                        return vm_daemons_check(vm, "VM boot", err) < 0
-                                       ? -1 : vm_gone(vm, "VM boot: control channel closed", err);
+                if (n <= 0) {
+                        /* QEMU's end closes the channel: let it be reaped
+                         * first, so its status (or virtiofsd's) is the reason */
+                        if (vm->qemu_pid > 0 && vm_reap(vm->qemu_pid, 2000, &vm->qemu_status))
+                                vm->qemu_pid = -1;
+                        if (vm_daemons_check(vm, "VM boot", err) < 0)
+                                return -1;
+                        return vm_gone(vm, "VM boot: control channel closed", err);
+                }
                 vm->rlen += (size_t)n;
                 r = proto_parse(vm->rbuf, vm->rlen, &f, &used);
                 if (r < 0)
