@@ -26,7 +26,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -362,15 +361,8 @@ int container_exec(const struct exec_opts *o, struct oci_process *p, herr_t *err
                         herr_sys(err, "PR_SET_CHILD_SUBREAPER");
                         goto out;
                 }
-                sigset_t all;
-                sigfillset(&all);
-                sigdelset(&all, SIGSEGV);
-                sigdelset(&all, SIGBUS);
-                sigdelset(&all, SIGFPE);
-                sigdelset(&all, SIGILL);
-                sigprocmask(SIG_BLOCK, &all, &old);
+                sfd = block_signals(&old);
                 blocked = true;
-                sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
         }
         struct child ch = { .o = o, .p = p, .cfg = cfg, .rootfd = rootfd, .sock = sock[1], .console = console,
                             .final_cpus = has_final ? &final_cpus : NULL };

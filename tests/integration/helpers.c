@@ -535,3 +535,19 @@ void h_start_detached(const char *id, const char *bundle)
         H_OK(&r);
         h_res_free(&r);
 }
+
+void h_require_vm(void)
+{
+        if (system("command -v qemu-system-x86_64 >/dev/null 2>&1") != 0)
+                cr_skip_test("qemu-system-x86_64 not installed (apt-get install qemu-system-x86)");
+        const char *cands[] = { getenv("HUSK_DATA_DIR"), "build/data", "../build/data", "/var/lib/husk" };
+        for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]); i++) {
+                char k[PATH_MAX + 32], abs[PATH_MAX];
+                if (!cands[i] || !realpath(cands[i], abs))
+                        continue;
+                snprintf(k, sizeof(k), "%s/kernel/current/vmlinux", abs);
+                if (access(k, R_OK) == 0 && setenv("HUSK_DATA_DIR", abs, 1) == 0)
+                        return;
+        }
+        cr_skip_test("no VM kernel fetched: run `make vm-kernel HUSK_DATA_DIR=build/data`");
+}

@@ -57,6 +57,10 @@ extern char h_tmp[];   /* per-test temp dir */
 extern char h_root[];  /* per-test --root */
 
 void h_setup(void);
+/* VM tests: skip unless qemu-system-x86_64 is installed and a guest kernel
+ * was fetched ($HUSK_DATA_DIR, build/data, ../build/data, /var/lib/husk);
+ * sets HUSK_DATA_DIR to that directory, absolute. */
+void h_require_vm(void);
 void h_teardown(void);
 const char *h_husk(void);
 const char *h_rootfs(void);

@@ -16,25 +16,9 @@
 #include "../../common/cleanup.h"
 #include "../../common/fileutil.h"
 #include "../../vm/vm.h"
+#include "helpers.h"
 
 static char data_dir[512], agent[512];
-
-static bool find_data_dir(void)
-{
-        const char *cands[] = { getenv("HUSK_DATA_DIR"), "build/data", "../build/data",
-                                "/var/lib/husk" };
-        for (size_t i = 0; i < ARRAY_SIZE(cands); i++) {
-                char k[600];
-                if (!cands[i])
-                        continue;
-                snprintf(k, sizeof(k), "%s/kernel/current/vmlinux", cands[i]);
-                if (access(k, R_OK) == 0) {
-                        snprintf(data_dir, sizeof(data_dir), "%s", cands[i]);
-                        return true;
-                }
-        }
-        return false;
-}
 
 static bool find_agent(void)
 {
@@ -50,10 +34,8 @@ static bool find_agent(void)
 
 static void require_vm(void)
 {
-        if (system("command -v qemu-system-x86_64 >/dev/null 2>&1") != 0)
-                cr_skip_test("qemu-system-x86_64 not installed (apt-get install qemu-system-x86)");
-        if (!find_data_dir())
-                cr_skip_test("no VM kernel fetched: run `make vm-kernel HUSK_DATA_DIR=build/data`");
+        h_require_vm();
+        snprintf(data_dir, sizeof(data_dir), "%s", getenv("HUSK_DATA_DIR"));
         if (!find_agent())
                 cr_skip_test("no guest agent: run `make vm-agent`");
 }

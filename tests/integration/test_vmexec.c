@@ -29,13 +29,7 @@
 static void vm_setup(void)
 {
         h_setup();
-        if (system("command -v qemu-system-x86_64 >/dev/null 2>&1") != 0)
-                cr_skip_test("qemu-system-x86_64 not installed (apt-get install qemu-system-x86)");
-        const char *dd = getenv("HUSK_DATA_DIR");
-        char k[PATH_MAX];
-        snprintf(k, sizeof k, "%s/kernel/current/vmlinux", dd ? dd : "/var/lib/husk");
-        if (access(k, R_OK) != 0)
-                cr_skip_test("no VM kernel fetched: run `make vm-kernel HUSK_DATA_DIR=build/data`");
+        h_require_vm();
 }
 
 static void vm_teardown(void)

@@ -68,27 +68,10 @@ static long now_ms(void)
         return t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static bool find_data_dir(void)
-{
-        const char *cands[] = { getenv("HUSK_DATA_DIR"), "build/data", "../build/data", "/var/lib/husk" };
-        for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]); i++) {
-                char k[PATH_MAX + 32], abs[PATH_MAX];
-                if (!cands[i] || !realpath(cands[i], abs))
-                        continue;
-                snprintf(k, sizeof(k), "%s/kernel/current/vmlinux", abs);
-                if (access(k, R_OK) == 0)
-                        return setenv("HUSK_DATA_DIR", abs, 1) == 0;
-        }
-        return false;
-}
-
 /* Skips without QEMU or a kernel; the run dirs of this test go to run_tmp. */
 static void require_vm(void)
 {
-        if (system("command -v qemu-system-x86_64 >/dev/null 2>&1") != 0)
-                cr_skip_test("qemu-system-x86_64 not installed (apt-get install qemu-system-x86)");
-        if (!find_data_dir())
-                cr_skip_test("no VM kernel fetched: run `make vm-kernel HUSK_DATA_DIR=build/data`");
+        h_require_vm();
         snprintf(run_tmp, sizeof run_tmp, "%s/vmrun", h_tmp);
         cr_assert_eq(mkdir(run_tmp, 0700), 0);
         cr_assert_eq(setenv("TMPDIR", run_tmp, 1), 0);

@@ -24,32 +24,16 @@
 
 #include "../../common/cleanup.h"
 #include "../../common/fileutil.h"
+#include "helpers.h"
 
 static char husk[PATH_MAX], rootfs[PATH_MAX], state_root[PATH_MAX];
-
-static bool find_data_dir(void)
-{
-        const char *cands[] = { getenv("HUSK_DATA_DIR"), "build/data", "../build/data", "/var/lib/husk" };
-        for (size_t i = 0; i < ARRAY_SIZE(cands); i++) {
-                char k[PATH_MAX + 32], abs[PATH_MAX];
-                if (!cands[i] || !realpath(cands[i], abs))
-                        continue;
-                snprintf(k, sizeof(k), "%s/kernel/current/vmlinux", abs);
-                if (access(k, R_OK) == 0)
-                        return setenv("HUSK_DATA_DIR", abs, 1) == 0;
-        }
-        return false;
-}
 
 static void require_vm(void)
 {
         const char *h = getenv("HUSK"), *r = getenv("HUSK_ROOTFS");
         if (!h || !r || !realpath(h, husk) || !realpath(r, rootfs))
                 cr_skip_test("HUSK and HUSK_ROOTFS must be set (make integration sets them)");
-        if (system("command -v qemu-system-x86_64 >/dev/null 2>&1") != 0)
-                cr_skip_test("qemu-system-x86_64 not installed (apt-get install qemu-system-x86)");
-        if (!find_data_dir())
-                cr_skip_test("no VM kernel fetched: run `make vm-kernel HUSK_DATA_DIR=build/data`");
+        h_require_vm();
         char tmpl[] = "/tmp/husk-vmmode-root-XXXXXX";
         cr_assert_not_null(mkdtemp(tmpl));
         snprintf(state_root, sizeof(state_root), "%s", tmpl);

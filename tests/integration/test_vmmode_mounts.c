@@ -20,19 +20,7 @@
 static void vm_setup(void)
 {
         h_setup();
-        const char *cands[] = { getenv("HUSK_DATA_DIR"), "build/data", "../build/data", "/var/lib/husk" };
-        bool found = false;
-        for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]) && !found; i++) {
-                char k[PATH_MAX + 32], abs[PATH_MAX];
-                if (!cands[i] || !realpath(cands[i], abs))
-                        continue;
-                snprintf(k, sizeof(k), "%s/kernel/current/vmlinux", abs);
-                found = access(k, R_OK) == 0 && setenv("HUSK_DATA_DIR", abs, 1) == 0;
-        }
-        if (!found)
-                cr_skip_test("no VM kernel fetched: run `make vm-kernel HUSK_DATA_DIR=build/data`");
-        if (system("command -v qemu-system-x86_64 >/dev/null 2>&1") != 0)
-                cr_skip_test("qemu-system-x86_64 not installed");
+        h_require_vm();
 }
 
 TestSuite(vmmounts, .init = vm_setup, .fini = h_teardown);

@@ -234,16 +234,22 @@ static void session_error(int ctl, uint32_t id, const char *msg)
                 agent_log("send XERROR: %s", strerror(errno));
 }
 
+/* Close the process's output ends (stdout, stderr, status pipe). */
+static void close_outputs(struct child *c)
+{
+        int *fds[] = { &c->out, &c->err, &c->st };
+        for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+                if (*fds[i] >= 0) {
+                        close(*fds[i]);
+                        *fds[i] = -1;
+                }
+}
+
 static void free_child(struct child *c)
 {
         if (c->in >= 0 && c->in != c->pty)
                 close(c->in);
-        if (c->out >= 0)
-                close(c->out);
-        if (c->err >= 0)
-                close(c->err);
-        if (c->st >= 0)
-                close(c->st);
+        close_outputs(c);
         free(c->pend);
         memset(c, 0, sizeof(*c));
 }
@@ -442,13 +448,7 @@ static int finish_children(int ctl)
                         }
                         if (c->out >= 0 && c->out == c->pty)
                                 c->in = c->pty = -1;
-                        if (c->out >= 0)
-                                close(c->out);
-                        if (c->err >= 0)
-                                close(c->err);
-                        if (c->st >= 0)
-                                close(c->st);
-                        c->out = c->err = c->st = -1;
+                        close_outputs(c);
                 }
                 if (i == 0)
                         continue; /* the main process: agent_run sends EXIT */
